@@ -1,0 +1,734 @@
+// Stack configuration -> validated DeploymentSpec. Pure: no resources, no Pulumi runtime.
+// Every problem is collected and reported at once, each naming the key, what was given,
+// what is allowed, and the `pulumi config set` command that fixes it.
+
+import { MIN_MLFLOW_MINOR, MLFLOW_VERSION } from "../versions";
+import { ConfigError, ConfigProblem, configRmCommand, configSetCommand, show } from "./problems";
+import {
+    ARTIFACT_TYPES,
+    ArtifactsSpec,
+    AVAILABLE_PLATFORMS,
+    BACKEND_TYPES,
+    BackendSpec,
+    DATA_MOUNT,
+    DeploymentSpec,
+    Platform,
+    PLATFORMS,
+} from "./spec";
+import { OWNED_ENV, OWNED_FLAGS, REFUSED_FLAGS } from "./owned";
+
+/** Optional secrets, set with `pulumi config set --secret mlflow:<key>`. */
+export const SECRET_KEYS = [
+    "adminPassword",
+    "dbPassword",
+    "postgresUrl",
+    "awsAccessKeyId",
+    "awsSecretAccessKey",
+    "azureStorageConnectionString",
+    "azureStorageAccountKey",
+    "gcpCredentialsJson",
+] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+/** Plain (non-secret) keys. */
+export const PLAIN_KEYS = [
+    "platform",
+    "backend",
+    "artifacts",
+    "port",
+    "mlflowVersion",
+    "image",
+    "workers",
+    "auth",
+    "adminUsername",
+    "allowedHosts",
+    "corsAllowedOrigins",
+    "publicHost",
+    "extraArgs",
+    "extraEnv",
+] as const;
+
+export const DEFAULT_PORTS: Record<string, number> = { dev: 5000, staging: 5001, prod: 5002 };
+export const DEFAULT_WORKERS = 2;
+
+export interface ParseInput {
+    project: string;
+    stack: string;
+    /** Every `mlflow:` key of the stack, without the prefix; values as Pulumi gives them (strings) or parsed. */
+    raw: Record<string, unknown>;
+    /** Which secret keys are set. Their values never reach the spec. */
+    secretsSet: ReadonlySet<SecretKey>;
+    /** Secret keys that were set in plain text (without --secret). */
+    plaintextSecrets?: ReadonlySet<SecretKey>;
+    /** Secret values, read only to validate their form; never shown in a message. */
+    secretValues?: Partial<Record<SecretKey, string>>;
+    /** `docker:host` of the stack, if set: the default public host on Docker. */
+    dockerHost?: string;
+}
+
+export interface ParseResult {
+    spec: DeploymentSpec;
+    warnings: string[];
+}
+
+const BACKEND_FIELDS: Record<string, string[]> = {
+    sqlite: ["type", "path"],
+    postgres: ["type", "mode", "database", "authDatabase", "user"],
+    rds: ["type", "instanceClass", "allocatedStorageGb", "database", "authDatabase", "user"],
+};
+
+const ARTIFACT_FIELDS: Record<string, string[]> = {
+    local: ["type", "path", "prefix"],
+    s3: ["type", "bucket", "endpointUrl", "region", "prefix"],
+    "azure-blob": ["type", "storageAccount", "container", "resourceGroup", "location", "prefix"],
+    gcs: ["type", "bucket", "location", "prefix"],
+};
+
+class Collector {
+    readonly problems: ConfigProblem[] = [];
+    readonly warnings: string[] = [];
+    constructor(readonly stack: string) {}
+
+    add(key: string, given: string, allowed: string, fix: string): void {
+        this.problems.push({ key: `mlflow:${key}`, given, allowed, fix });
+    }
+
+    set(key: string, value: string, opts: { secret?: boolean } = {}): string {
+        return configSetCommand(this.stack, key, value, opts);
+    }
+}
+
+export function parseConfig(input: ParseInput): ParseResult {
+    const c = new Collector(input.stack);
+    const raw = input.raw;
+
+    checkUnknownKeys(c, raw);
+    checkSecretsAreSecret(c, input.plaintextSecrets);
+
+    const platform = parsePlatform(c, raw.platform);
+    const port = parsePort(c, raw.port, input.stack);
+    const mlflowVersion = parseMlflowVersion(c, raw.mlflowVersion);
+    const workers = parseWorkers(c, raw.workers);
+    const authEnabled = parseBool(c, "auth", raw.auth, input.stack !== "dev");
+    const adminUsername = parseName(c, "adminUsername", raw.adminUsername, "admin");
+    const allowedHosts = parseHosts(c, raw.allowedHosts);
+    const corsAllowedOrigins = parseOrigins(c, raw.corsAllowedOrigins);
+    const publicHost = parsePublicHost(c, raw.publicHost, input.dockerHost);
+    const extraArgs = parseExtraArgs(c, raw.extraArgs);
+    const extraEnv = parseExtraEnv(c, raw.extraEnv);
+    const image = parseImage(c, raw.image);
+    const backend = parseBackend(c, raw.backend, input);
+    const artifacts = parseArtifacts(c, raw.artifacts, input.stack);
+
+    if (platform && backend && artifacts) {
+        checkCombination(c, platform, backend, artifacts, input);
+    }
+    if (!platform || !backend || !artifacts || c.problems.length > 0) {
+        throw new ConfigError(input.stack, c.problems);
+    }
+
+    const spec: DeploymentSpec = {
+        project: input.project,
+        stack: input.stack,
+        namePrefix: `${input.project}-${input.stack}`,
+        platform,
+        port: port!,
+        mlflowVersion: mlflowVersion!,
+        image,
+        workers: workers!,
+        auth: { enabled: authEnabled!, adminUsername: adminUsername! },
+        allowedHosts: allowedHosts!,
+        corsAllowedOrigins: corsAllowedOrigins!,
+        publicHost: publicHost!,
+        extraArgs: extraArgs!,
+        extraEnv: extraEnv!,
+        backend,
+        artifacts,
+        protectData: input.stack === "prod",
+    };
+    return { spec, warnings: c.warnings };
+}
+
+function checkUnknownKeys(c: Collector, raw: Record<string, unknown>): void {
+    const known = new Set<string>([...PLAIN_KEYS, ...SECRET_KEYS]);
+    for (const key of Object.keys(raw)) {
+        if (!known.has(key)) {
+            const near = closest(key, [...known]);
+            c.add(
+                key,
+                "is not a key this program reads",
+                near ? `did you mean mlflow:${near}? Known keys: ${[...known].join(", ")}` : `one of ${[...known].join(", ")}`,
+                configRmCommand(c.stack, key),
+            );
+        }
+    }
+}
+
+function checkSecretsAreSecret(c: Collector, plaintext: ReadonlySet<SecretKey> | undefined): void {
+    for (const key of plaintext ?? []) {
+        c.add(
+            key,
+            "is stored in plain text in the stack file",
+            "an encrypted value (set with --secret)",
+            `${configRmCommand(c.stack, key)} && ${c.set(key, "<value>", { secret: true })}`,
+        );
+    }
+}
+
+function parsePlatform(c: Collector, value: unknown): Platform | undefined {
+    const v = value ?? "docker";
+    if (typeof v !== "string" || !(PLATFORMS as readonly string[]).includes(v)) {
+        c.add("platform", `got ${show(v)}`, PLATFORMS.join(" | "), c.set("platform", "docker"));
+        return undefined;
+    }
+    const platform = v as Platform;
+    if (!AVAILABLE_PLATFORMS.includes(platform)) {
+        c.add(
+            "platform",
+            `"${platform}" is not available yet in this version of the program`,
+            `${AVAILABLE_PLATFORMS.join(" | ")} (aws, azure and gcp are on the roadmap)`,
+            c.set("platform", "docker"),
+        );
+    }
+    return platform;
+}
+
+function parseInteger(value: unknown): number | undefined {
+    if (typeof value === "number" && Number.isInteger(value)) {
+        return value;
+    }
+    if (typeof value === "string" && /^\s*-?\d+\s*$/.test(value)) {
+        return Number.parseInt(value, 10);
+    }
+    return undefined;
+}
+
+function parsePort(c: Collector, value: unknown, stack: string): number | undefined {
+    const fallback = DEFAULT_PORTS[stack] ?? 5000;
+    if (value === undefined) {
+        return fallback;
+    }
+    const port = parseInteger(value);
+    if (port === undefined || port < 1 || port > 65535) {
+        c.add("port", `got ${show(value)}`, "an integer from 1 to 65535, different per stack (dev 5000, staging 5001, prod 5002)", c.set("port", String(fallback)));
+        return undefined;
+    }
+    return port;
+}
+
+function parseMlflowVersion(c: Collector, value: unknown): string | undefined {
+    const v = value ?? MLFLOW_VERSION;
+    const m = typeof v === "string" ? /^3\.(\d+)\.(\d+)$/.exec(v) : null;
+    if (!m || Number(m[1]) < MIN_MLFLOW_MINOR) {
+        c.add(
+            "mlflowVersion",
+            `got ${show(v)}`,
+            `an exact MLflow release 3.${MIN_MLFLOW_MINOR}.0 or newer, written X.Y.Z (never "latest"); the tested pin is ${MLFLOW_VERSION}`,
+            c.set("mlflowVersion", MLFLOW_VERSION),
+        );
+        return undefined;
+    }
+    return v as string;
+}
+
+function parseWorkers(c: Collector, value: unknown): number | undefined {
+    if (value === undefined) {
+        return DEFAULT_WORKERS;
+    }
+    const n = parseInteger(value);
+    if (n === undefined || n < 1 || n > 64) {
+        c.add("workers", `got ${show(value)}`, "an integer from 1 to 64 (server worker processes)", c.set("workers", String(DEFAULT_WORKERS)));
+        return undefined;
+    }
+    return n;
+}
+
+function parseBool(c: Collector, key: string, value: unknown, fallback: boolean): boolean | undefined {
+    if (value === undefined) {
+        return fallback;
+    }
+    if (value === true || value === "true") {
+        return true;
+    }
+    if (value === false || value === "false") {
+        return false;
+    }
+    c.add(key, `got ${show(value)}`, "true | false", c.set(key, String(fallback)));
+    return undefined;
+}
+
+function parseName(c: Collector, key: string, value: unknown, fallback: string): string | undefined {
+    const v = value ?? fallback;
+    if (typeof v !== "string" || !/^[A-Za-z0-9_.@-]{1,64}$/.test(v)) {
+        c.add(key, `got ${show(v)}`, "1 to 64 letters, digits or _ . @ -", c.set(key, fallback));
+        return undefined;
+    }
+    return v;
+}
+
+/** A list given as a real list, a JSON list, or a comma-separated string. */
+function parseList(value: unknown, commaSeparated: boolean): unknown[] | undefined {
+    if (value === undefined || value === "") {
+        return [];
+    }
+    if (Array.isArray(value)) {
+        return value;
+    }
+    if (typeof value === "string") {
+        const s = value.trim();
+        if (s.startsWith("[")) {
+            try {
+                const parsed: unknown = JSON.parse(s);
+                return Array.isArray(parsed) ? parsed : undefined;
+            } catch {
+                return undefined;
+            }
+        }
+        if (commaSeparated) {
+            return s.split(",").map((x) => x.trim()).filter((x) => x !== "");
+        }
+    }
+    return undefined;
+}
+
+const HOST_PATTERN = /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:(\d{1,5}|\*))?$/;
+
+function parseHosts(c: Collector, value: unknown): string[] | undefined {
+    const list = parseList(value, true);
+    const example = "mlflow.example.com";
+    if (!list) {
+        c.add("allowedHosts", `got ${show(value)}`, "a list of host names, e.g. [\"mlflow.example.com\"]", c.set("allowedHosts[0]", example));
+        return undefined;
+    }
+    const hosts: string[] = [];
+    for (const [i, h] of list.entries()) {
+        if (h === "*") {
+            c.add(
+                `allowedHosts[${i}]`,
+                "\"*\" turns off MLflow's Host-header check (DNS-rebinding protection)",
+                "host names or patterns such as mlflow.example.com, *.example.com, 10.0.0.5:5000",
+                c.set(`allowedHosts[${i}]`, example),
+            );
+        } else if (typeof h !== "string" || !HOST_PATTERN.test(h)) {
+            c.add(`allowedHosts[${i}]`, `got ${show(h)}`, "a host name, optionally with :port or :*, e.g. mlflow.example.com", c.set(`allowedHosts[${i}]`, example));
+        } else {
+            hosts.push(h);
+        }
+    }
+    return hosts;
+}
+
+function parseOrigins(c: Collector, value: unknown): string[] | undefined {
+    const list = parseList(value, true);
+    const example = "https://mlflow.example.com";
+    if (!list) {
+        c.add("corsAllowedOrigins", `got ${show(value)}`, "a list of origins, e.g. [\"https://mlflow.example.com\"]", c.set("corsAllowedOrigins[0]", example));
+        return undefined;
+    }
+    const origins: string[] = [];
+    for (const [i, o] of list.entries()) {
+        if (typeof o !== "string" || !/^https?:\/\/[A-Za-z0-9.*-]+(:\d{1,5})?$/.test(o)) {
+            c.add(
+                `corsAllowedOrigins[${i}]`,
+                o === "*" ? "\"*\" lets any web site write to MLflow with a user's credentials" : `got ${show(o)}`,
+                "an origin: scheme://host[:port] without a path, e.g. https://mlflow.example.com",
+                c.set(`corsAllowedOrigins[${i}]`, example),
+            );
+        } else {
+            origins.push(o);
+        }
+    }
+    return origins;
+}
+
+/** The host part of a Docker host URL: ssh://user@vm -> vm, tcp://1.2.3.4:2376 -> 1.2.3.4. */
+export function hostOfDockerUrl(dockerHost: string | undefined): string | undefined {
+    if (!dockerHost || dockerHost.startsWith("unix:") || dockerHost.startsWith("npipe:")) {
+        return undefined;
+    }
+    try {
+        const url = new URL(dockerHost);
+        return url.hostname.replace(/^\[|\]$/g, "") || undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+function parsePublicHost(c: Collector, value: unknown, dockerHost: string | undefined): string | undefined {
+    const v = value ?? hostOfDockerUrl(dockerHost) ?? "localhost";
+    if (typeof v !== "string" || v.includes(":") || !HOST_PATTERN.test(v) || v.includes("*")) {
+        c.add("publicHost", `got ${show(v)}`, "the host name or IP address users reach the server by, without port", c.set("publicHost", "localhost"));
+        return undefined;
+    }
+    return v;
+}
+
+function flagName(token: string): string {
+    const eq = token.indexOf("=");
+    return eq === -1 ? token : token.slice(0, eq);
+}
+
+function parseExtraArgs(c: Collector, value: unknown): string[] | undefined {
+    const list = parseList(value, false);
+    const example = "[\"--static-prefix\", \"/mlflow\"]";
+    if (!list) {
+        c.add("extraArgs", `got ${show(value)}`, `a list of mlflow server arguments, e.g. ${example}`, c.set("extraArgs", example));
+        return undefined;
+    }
+    const args: string[] = [];
+    let expectValue = false;
+    let ok = true;
+    for (const [i, arg] of list.entries()) {
+        const key = `extraArgs[${i}]`;
+        if (typeof arg !== "string" || arg === "") {
+            c.add(key, `got ${show(arg)}`, "a non-empty string", configRmCommand(c.stack, key));
+            ok = false;
+            continue;
+        }
+        if (arg.startsWith("--")) {
+            const name = flagName(arg);
+            if (OWNED_FLAGS[name]) {
+                c.add(key, `${show(arg)} is set by the program`, `flags other than ${Object.keys(OWNED_FLAGS).join(", ")}; ${OWNED_FLAGS[name]}`, configRmCommand(c.stack, key));
+                ok = false;
+            } else if (REFUSED_FLAGS[name]) {
+                c.add(key, `${show(arg)} is refused`, REFUSED_FLAGS[name], configRmCommand(c.stack, key));
+                ok = false;
+            } else if (!/^--[a-z0-9][a-z0-9-]*$/.test(name)) {
+                c.add(key, `${show(arg)} is not a well-formed flag`, "--long-flag, --long-flag=value, or --long-flag followed by its value", configRmCommand(c.stack, key));
+                ok = false;
+            }
+            expectValue = !arg.includes("=");
+        } else if (arg.startsWith("-") && !expectValue) {
+            c.add(key, `short flag ${show(arg)}`, "long flags only (--port, not -p), so the program can tell which flags you set", configRmCommand(c.stack, key));
+            ok = false;
+        } else if (!expectValue) {
+            c.add(key, `${show(arg)} is a value without a flag before it`, "each value right after its --flag", configRmCommand(c.stack, key));
+            ok = false;
+        } else {
+            expectValue = false;
+        }
+        args.push(arg);
+    }
+    return ok ? args : undefined;
+}
+
+function parseExtraEnv(c: Collector, value: unknown): Record<string, string> | undefined {
+    let v = value ?? {};
+    if (typeof v === "string") {
+        try {
+            v = JSON.parse(v) as unknown;
+        } catch {
+            /* reported below */
+        }
+    }
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+        c.add("extraEnv", `got ${show(value)}`, "a map of variable names to values, e.g. {\"MLFLOW_LOGGING_LEVEL\": \"INFO\"}", c.set("extraEnv.MLFLOW_LOGGING_LEVEL", "INFO"));
+        return undefined;
+    }
+    const env: Record<string, string> = {};
+    for (const [name, val] of Object.entries(v as Record<string, unknown>)) {
+        const key = `extraEnv.${name}`;
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+            c.add(key, `${show(name)} is not a valid variable name`, "letters, digits and _, not starting with a digit", configRmCommand(c.stack, key));
+        } else if (OWNED_ENV[name]) {
+            c.add(key, `${name} is set by the program`, OWNED_ENV[name], configRmCommand(c.stack, key));
+        } else if (typeof val === "string" || typeof val === "number" || typeof val === "boolean") {
+            env[name] = String(val);
+        } else {
+            c.add(key, `got ${show(val)}`, "a string, number or boolean", c.set(key, "<value>"));
+        }
+    }
+    return env;
+}
+
+function parseImage(c: Collector, value: unknown): string | undefined {
+    if (value === undefined || value === "") {
+        return undefined;
+    }
+    if (typeof value !== "string" || !/^[a-z0-9][a-z0-9._\-/:@]*$/.test(value) || value.endsWith(":latest") || !/[:@]/.test(value.split("/").pop()!)) {
+        c.add(
+            "image",
+            `got ${show(value)}`,
+            "a pinned image reference with a tag or digest other than latest, e.g. registry.example.com/mlflow:3.17.2-1",
+            configRmCommand(c.stack, "image"),
+        );
+        return undefined;
+    }
+    return value;
+}
+
+/** An object given as an object, a JSON string, or a bare type name (`postgres`). */
+function parseTyped(value: unknown): Record<string, unknown> | undefined {
+    if (typeof value === "string") {
+        const s = value.trim();
+        if (s.startsWith("{")) {
+            try {
+                const parsed: unknown = JSON.parse(s);
+                return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+            } catch {
+                return undefined;
+            }
+        }
+        return { type: s };
+    }
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+        return value as Record<string, unknown>;
+    }
+    return undefined;
+}
+
+function checkFields(c: Collector, key: string, obj: Record<string, unknown>, allowed: string[]): void {
+    for (const field of Object.keys(obj)) {
+        if (!allowed.includes(field)) {
+            const near = closest(field, allowed);
+            c.add(
+                `${key}.${field}`,
+                `is not a field of ${key} type ${show(obj.type)}`,
+                `${near ? `did you mean ${near}? ` : ""}fields ${allowed.join(", ")}`,
+                configRmCommand(c.stack, `${key}.${field}`),
+            );
+        }
+    }
+}
+
+function stringField(c: Collector, key: string, obj: Record<string, unknown>, field: string, pattern: RegExp, allowed: string, fallback?: string): string | undefined {
+    const v = obj[field] ?? fallback;
+    if (v === undefined) {
+        return undefined;
+    }
+    if (typeof v !== "string" || !pattern.test(v)) {
+        c.add(`${key}.${field}`, `got ${show(v)}`, allowed, c.set(`${key}.${field}`, fallback ?? "<value>"));
+        return undefined;
+    }
+    return v;
+}
+
+const PG_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+const PG_IDENT_TEXT = "a PostgreSQL identifier: lower-case letters, digits and _, at most 63";
+
+function underDataMount(path: string): boolean {
+    return path.startsWith(`${DATA_MOUNT}/`) && !path.split("/").includes("..");
+}
+
+function parseBackend(c: Collector, value: unknown, input: ParseInput): BackendSpec | undefined {
+    const obj = parseTyped(value ?? { type: "sqlite" });
+    if (!obj || typeof obj.type !== "string" || !(BACKEND_TYPES as readonly string[]).includes(obj.type)) {
+        c.add("backend.type", `got ${show(obj?.type ?? value)}`, BACKEND_TYPES.join(" | "), c.set("backend.type", "sqlite"));
+        return undefined;
+    }
+    checkFields(c, "backend", obj, BACKEND_FIELDS[obj.type]);
+    switch (obj.type) {
+        case "sqlite": {
+            const path = stringField(c, "backend", obj, "path", /^\/[A-Za-z0-9_./-]+\.db$/, `an absolute path ending in .db under ${DATA_MOUNT}/ (the data volume)`, `${DATA_MOUNT}/mlflow.db`);
+            if (path && !underDataMount(path)) {
+                c.add("backend.path", `${show(path)} is outside the data volume and would be lost when the container is replaced`, `a path under ${DATA_MOUNT}/`, c.set("backend.path", `${DATA_MOUNT}/mlflow.db`));
+                return undefined;
+            }
+            return path ? { type: "sqlite", path } : undefined;
+        }
+        case "postgres": {
+            const urlSet = input.secretsSet.has("postgresUrl");
+            const modeValue = obj.mode ?? (urlSet ? "external" : "container");
+            if (modeValue !== "container" && modeValue !== "external") {
+                c.add("backend.mode", `got ${show(modeValue)}`, "container (a PostgreSQL container beside MLflow) | external (mlflow:postgresUrl)", c.set("backend.mode", "container"));
+                return undefined;
+            }
+            if (modeValue === "external" && !urlSet) {
+                c.add("postgresUrl", "is not set, but backend.mode is external", "a secret URL postgresql://user:password@host:5432/database", c.set("postgresUrl", "postgresql://mlflow:<password>@db.example.com:5432/mlflow", { secret: true }));
+            }
+            if (modeValue === "container" && urlSet) {
+                c.add("backend.mode", "is container, but mlflow:postgresUrl is set too", "external (to use mlflow:postgresUrl) or container (and remove mlflow:postgresUrl)", c.set("backend.mode", "external"));
+            }
+            if (modeValue === "external" && urlSet) {
+                checkPostgresUrl(c, input.secretValues?.postgresUrl);
+            }
+            const database = stringField(c, "backend", obj, "database", PG_IDENT, PG_IDENT_TEXT, "mlflow");
+            const authDatabase = stringField(c, "backend", obj, "authDatabase", PG_IDENT, PG_IDENT_TEXT, "mlflow_auth");
+            const user = stringField(c, "backend", obj, "user", PG_IDENT, PG_IDENT_TEXT, "mlflow");
+            if (database && authDatabase && database === authDatabase) {
+                c.add("backend.authDatabase", `is the same database as backend.database (${show(database)})`, "a separate database for the basic-auth app", c.set("backend.authDatabase", `${database}_auth`));
+            }
+            if (!database || !authDatabase || !user) {
+                return undefined;
+            }
+            return { type: "postgres", mode: modeValue, database, authDatabase, user };
+        }
+        default: {
+            const instanceClass = stringField(c, "backend", obj, "instanceClass", /^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class such as db.t4g.micro", "db.t4g.micro");
+            const storage = obj.allocatedStorageGb ?? 20;
+            const allocatedStorageGb = parseInteger(storage);
+            if (allocatedStorageGb === undefined || allocatedStorageGb < 20 || allocatedStorageGb > 65536) {
+                c.add("backend.allocatedStorageGb", `got ${show(storage)}`, "an integer from 20 to 65536 (GiB)", c.set("backend.allocatedStorageGb", "20"));
+            }
+            const database = stringField(c, "backend", obj, "database", PG_IDENT, PG_IDENT_TEXT, "mlflow");
+            const authDatabase = stringField(c, "backend", obj, "authDatabase", PG_IDENT, PG_IDENT_TEXT, "mlflow_auth");
+            const user = stringField(c, "backend", obj, "user", PG_IDENT, PG_IDENT_TEXT, "mlflow");
+            if (!instanceClass || allocatedStorageGb === undefined || !database || !authDatabase || !user) {
+                return undefined;
+            }
+            return { type: "rds", instanceClass, allocatedStorageGb, database, authDatabase, user };
+        }
+    }
+}
+
+function checkPostgresUrl(c: Collector, url: string | undefined): void {
+    if (url === undefined) {
+        return;
+    }
+    const fix = c.set("postgresUrl", "postgresql://mlflow:<password>@db.example.com:5432/mlflow", { secret: true });
+    let parsed: URL | undefined;
+    try {
+        parsed = new URL(url);
+    } catch {
+        parsed = undefined;
+    }
+    if (!parsed || !/^(postgres|postgresql|postgresql\+psycopg2):$/.test(parsed.protocol) || !parsed.hostname || parsed.pathname.length < 2) {
+        c.add(
+            "postgresUrl",
+            "(value hidden) is not a PostgreSQL URL with a host and a database",
+            "postgresql://user:password@host:5432/database, with special characters in user and password percent-encoded",
+            fix,
+        );
+    }
+}
+
+const PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+function parseArtifacts(c: Collector, value: unknown, stack: string): ArtifactsSpec | undefined {
+    const obj = parseTyped(value ?? { type: "local" });
+    if (!obj || typeof obj.type !== "string" || !(ARTIFACT_TYPES as readonly string[]).includes(obj.type)) {
+        c.add("artifacts.type", `got ${show(obj?.type ?? value)}`, ARTIFACT_TYPES.join(" | "), c.set("artifacts.type", "local"));
+        return undefined;
+    }
+    checkFields(c, "artifacts", obj, ARTIFACT_FIELDS[obj.type]);
+    const prefix = stringField(c, "artifacts", obj, "prefix", PREFIX_PATTERN, "a key prefix such as staging or team-a/staging, without leading or trailing /", stack);
+    if (prefix === undefined) {
+        return undefined;
+    }
+    switch (obj.type) {
+        case "local": {
+            const path = stringField(c, "artifacts", obj, "path", /^\/[A-Za-z0-9_./-]+$/, `an absolute directory under ${DATA_MOUNT}/`, `${DATA_MOUNT}/artifacts`);
+            if (path && !underDataMount(path)) {
+                c.add("artifacts.path", `${show(path)} is outside the data volume and would be lost when the container is replaced`, `a directory under ${DATA_MOUNT}/`, c.set("artifacts.path", `${DATA_MOUNT}/artifacts`));
+                return undefined;
+            }
+            return path ? { type: "local", path: path.replace(/\/+$/, ""), prefix } : undefined;
+        }
+        case "s3": {
+            const bucket = stringField(c, "artifacts", obj, "bucket", /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an existing S3 bucket name (3-63 lower-case letters, digits, . and -), or unset to create one");
+            const endpointUrl = stringField(c, "artifacts", obj, "endpointUrl", /^https?:\/\/[^\s/]+(\/[^\s]*)?$/, "an http(s) URL of an S3-compatible endpoint, e.g. http://minio:9000");
+            const region = stringField(c, "artifacts", obj, "region", /^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as eu-west-1");
+            if (obj.bucket !== undefined && !bucket) return undefined;
+            if (obj.endpointUrl !== undefined && !endpointUrl) return undefined;
+            if (obj.region !== undefined && !region) return undefined;
+            return { type: "s3", bucket, endpointUrl, region, prefix };
+        }
+        case "azure-blob": {
+            const storageAccount = stringField(c, "artifacts", obj, "storageAccount", /^[a-z0-9]{3,24}$/, "an existing storage account name (3-24 lower-case letters and digits), or unset to create one");
+            const container = stringField(c, "artifacts", obj, "container", /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "a container name (3-63 lower-case letters, digits and single hyphens)", "mlflow-artifacts");
+            const resourceGroup = stringField(c, "artifacts", obj, "resourceGroup", /^[A-Za-z0-9._()-]{1,90}$/, "a resource group name");
+            const location = stringField(c, "artifacts", obj, "location", /^[a-z0-9]+$/, "an Azure region such as westeurope");
+            if (!container || (obj.storageAccount !== undefined && !storageAccount)) return undefined;
+            return {
+                type: "azure-blob",
+                storageAccount,
+                container,
+                existingContainer: storageAccount !== undefined && obj.container !== undefined,
+                resourceGroup,
+                location,
+                prefix,
+            };
+        }
+        default: {
+            const bucket = stringField(c, "artifacts", obj, "bucket", /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, "an existing GCS bucket name (3-63 lower-case letters, digits, _ . -), or unset to create one");
+            const location = stringField(c, "artifacts", obj, "location", /^[A-Za-z0-9-]+$/, "a GCS location such as EU, US or europe-west1", "EU");
+            if ((obj.bucket !== undefined && !bucket) || !location) return undefined;
+            return { type: "gcs", bucket, location, prefix };
+        }
+    }
+}
+
+function checkCombination(c: Collector, platform: Platform, backend: BackendSpec, artifacts: ArtifactsSpec, input: ParseInput): void {
+    const serverless = platform !== "docker";
+    if (backend.type === "sqlite" && serverless) {
+        c.add(
+            "backend.type",
+            `sqlite on platform ${platform}`,
+            `postgres with mlflow:postgresUrl${platform === "aws" ? ", or rds" : ""}: SQLite needs one replica on a local disk, and ${platform}'s containers have neither (a network file system gives "database is locked")`,
+            c.set("backend.type", platform === "aws" ? "rds" : "postgres"),
+        );
+    }
+    if (backend.type === "rds" && platform !== "aws") {
+        c.add("backend.type", `rds on platform ${platform}`, `rds only with platform aws; on ${platform}: ${platform === "docker" ? "sqlite | postgres" : "postgres"}`, c.set("backend.type", "postgres"));
+    }
+    if (backend.type === "postgres" && backend.mode === "container" && serverless) {
+        c.add("backend.mode", `container on platform ${platform}`, `external (mlflow:postgresUrl) on ${platform}: the program runs a PostgreSQL container only on Docker`, c.set("backend.mode", "external"));
+    }
+    if (artifacts.type === "local" && serverless) {
+        c.add("artifacts.type", `local on platform ${platform}`, `s3 | azure-blob | gcs: ${platform}'s containers have no durable local disk`, c.set("artifacts.type", platform === "azure" ? "azure-blob" : platform === "gcp" ? "gcs" : "s3"));
+    }
+    const has = (k: SecretKey) => input.secretsSet.has(k);
+    if (has("awsAccessKeyId") !== has("awsSecretAccessKey")) {
+        const missing: SecretKey = has("awsAccessKeyId") ? "awsSecretAccessKey" : "awsAccessKeyId";
+        c.add(missing, "is not set, but its pair is", "both mlflow:awsAccessKeyId and mlflow:awsSecretAccessKey, or neither", c.set(missing, "<value>", { secret: true }));
+    }
+    if (platform === "docker") {
+        if (artifacts.type === "s3" && !has("awsAccessKeyId") && !has("awsSecretAccessKey")) {
+            c.warnings.push(
+                "mlflow:artifacts is s3 on Docker without mlflow:awsAccessKeyId/awsSecretAccessKey: the server will use the Docker host's own AWS credentials (instance profile), if it has any.",
+            );
+        }
+        if (artifacts.type === "azure-blob") {
+            const credentialsSet = has("azureStorageConnectionString") || has("azureStorageAccountKey");
+            if (artifacts.storageAccount !== undefined && !credentialsSet) {
+                c.add(
+                    "azureStorageConnectionString",
+                    `is not set (nor mlflow:azureStorageAccountKey) for the existing account ${show(artifacts.storageAccount)}`,
+                    "on Docker the server has no Azure identity: a connection string or an account key of that account",
+                    c.set("azureStorageConnectionString", "DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net", { secret: true }),
+                );
+            }
+            if (artifacts.storageAccount === undefined && credentialsSet) {
+                c.add(
+                    "artifacts.storageAccount",
+                    "is not set, but credentials for an existing account are",
+                    "the name of the storage account those credentials belong to (or remove the credentials to let the program create an account)",
+                    c.set("artifacts.storageAccount", "<account>"),
+                );
+            }
+        }
+        if (artifacts.type === "gcs" && !has("gcpCredentialsJson")) {
+            c.warnings.push(
+                "mlflow:artifacts is gcs on Docker without mlflow:gcpCredentialsJson: the server will rely on the Docker host's Google default credentials, if it has any.",
+            );
+        }
+    }
+}
+
+/** The known key closest to a mistyped one (edit distance at most 3). */
+function closest(word: string, candidates: string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = 4;
+    for (const candidate of candidates) {
+        const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+        if (d < bestDistance) {
+            best = candidate;
+            bestDistance = d;
+        }
+    }
+    return best;
+}
+
+function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const tmp = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = tmp;
+        }
+    }
+    return row[b.length];
+}

@@ -1,0 +1,122 @@
+// The validated, typed description of one deployment: what `parseConfig` produces from the
+// stack configuration and what every component consumes. Plain data only: secrets are not in
+// here (they travel as `pulumi.Output` secrets in `DeploymentSecrets`).
+
+export const PLATFORMS = ["docker", "aws", "azure", "gcp"] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** Platforms whose implementation exists in this version of the program. */
+export const AVAILABLE_PLATFORMS: readonly Platform[] = ["docker"];
+
+export const BACKEND_TYPES = ["sqlite", "postgres", "rds"] as const;
+export type BackendType = (typeof BACKEND_TYPES)[number];
+
+export const ARTIFACT_TYPES = ["local", "s3", "azure-blob", "gcs"] as const;
+export type ArtifactType = (typeof ARTIFACT_TYPES)[number];
+
+/** Where the Docker platform mounts its named data volume inside the MLflow container. */
+export const DATA_MOUNT = "/mlflow";
+
+export interface SqliteBackendSpec {
+    type: "sqlite";
+    /** Absolute path of the database file inside the container, under DATA_MOUNT. */
+    path: string;
+}
+
+export interface PostgresBackendSpec {
+    type: "postgres";
+    /** `container`: a PostgreSQL container beside MLflow; `external`: `mlflow:postgresUrl`. */
+    mode: "container" | "external";
+    /** Database for runs and experiments (container mode; in external mode, from the URL). */
+    database: string;
+    /** Database for the basic-auth app, on the same server. */
+    authDatabase: string;
+    /** Role MLflow connects as (container mode). */
+    user: string;
+}
+
+export interface RdsBackendSpec {
+    type: "rds";
+    instanceClass: string;
+    allocatedStorageGb: number;
+    database: string;
+    authDatabase: string;
+    user: string;
+}
+
+export type BackendSpec = SqliteBackendSpec | PostgresBackendSpec | RdsBackendSpec;
+
+interface ArtifactsBase {
+    /** Key prefix inside the store, so stacks can share a bucket. No leading/trailing slash. */
+    prefix: string;
+}
+
+export interface LocalArtifactsSpec extends ArtifactsBase {
+    type: "local";
+    /** Absolute directory inside the container, under DATA_MOUNT. */
+    path: string;
+}
+
+export interface S3ArtifactsSpec extends ArtifactsBase {
+    type: "s3";
+    /** An existing bucket to use; when absent the program creates one. */
+    bucket?: string;
+    /** S3-compatible endpoint (MinIO, Ceph, R2...): set as MLFLOW_S3_ENDPOINT_URL. */
+    endpointUrl?: string;
+    /** Region of the bucket, for the server's S3 client (AWS_DEFAULT_REGION). */
+    region?: string;
+}
+
+export interface AzureBlobArtifactsSpec extends ArtifactsBase {
+    type: "azure-blob";
+    /** An existing storage account; when absent the program creates one. */
+    storageAccount?: string;
+    /** Container name; created by the program unless `existingContainer`. */
+    container: string;
+    /** True when `container` already exists in `storageAccount`. */
+    existingContainer: boolean;
+    /** Resource group for created resources (created when absent). */
+    resourceGroup?: string;
+    location?: string;
+}
+
+export interface GcsArtifactsSpec extends ArtifactsBase {
+    type: "gcs";
+    /** An existing bucket to use; when absent the program creates one. */
+    bucket?: string;
+    location: string;
+}
+
+export type ArtifactsSpec = LocalArtifactsSpec | S3ArtifactsSpec | AzureBlobArtifactsSpec | GcsArtifactsSpec;
+
+export interface AuthSpec {
+    enabled: boolean;
+    adminUsername: string;
+}
+
+export interface DeploymentSpec {
+    project: string;
+    stack: string;
+    /** `<project>-<stack>`: every resource name starts with it. */
+    namePrefix: string;
+    platform: Platform;
+    /** Host port on Docker. */
+    port: number;
+    mlflowVersion: string;
+    /** A prebuilt image to run instead of building components/image. */
+    image?: string;
+    workers: number;
+    auth: AuthSpec;
+    /** Extra Host headers the server accepts, beyond the ones the platform serves. */
+    allowedHosts: string[];
+    /** Extra browser origins allowed to write, beyond the ones the platform serves. */
+    corsAllowedOrigins: string[];
+    /** The host name users reach the server by (Docker: the Docker host). */
+    publicHost: string;
+    extraArgs: string[];
+    extraEnv: Record<string, string>;
+    backend: BackendSpec;
+    artifacts: ArtifactsSpec;
+    /** Production turns on what protects data (`protect`, deletion protection...). */
+    protectData: boolean;
+}

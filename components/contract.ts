@@ -1,0 +1,136 @@
+// The server contract: from the spec and the two stores, exactly how to run MLflow. Every
+// platform runs this one contract, and the integration tests run it as a local process.
+// Pure: no resources.
+
+import * as path from "path";
+import { DeploymentSpec } from "./config/spec";
+import { ArtifactStoreContract, BackendStoreContract, Value } from "./stores/types";
+import { MLFLOW_BASE_IMAGE } from "./versions";
+
+export const HEALTH_PATH = "/health";
+/** The port MLflow listens on inside its container (the host port is mlflow:port). */
+export const CONTAINER_PORT = 5000;
+
+/** components/image: the Dockerfile, requirements.txt and entrypoint of the server image. */
+export const IMAGE_CONTEXT = path.join(__dirname, "image");
+/** Where the image keeps the entrypoint (see components/image/Dockerfile). */
+export const ENTRYPOINT_IN_IMAGE = "/opt/mlflow-deploy/entrypoint.py";
+
+export type ImageSource =
+    | { kind: "prebuilt"; ref: string }
+    | { kind: "build"; context: string; dockerfile: string; args: Record<string, string>; tag: string };
+
+/** What the platform contributes: where it listens and the names it is reached by. */
+export interface PlatformFacts {
+    /** Port inside the container/process. */
+    listenPort: number;
+    /** Host names (optionally host:port) clients use to reach the server. */
+    servedHosts: string[];
+    /** Browser origins of the UI (scheme://host[:port]). */
+    servedOrigins: string[];
+}
+
+export interface AuthSecrets {
+    adminPassword: Value;
+    flaskSecretKey: Value;
+}
+
+export interface ServerContract {
+    image: ImageSource;
+    /** Arguments of `mlflow server`, as given to the image's entrypoint. Never a secret. */
+    args: Value[];
+    env: Record<string, Value>;
+    /** Each must reach the server through the platform's secret store, never plainly. */
+    secretEnv: Record<string, Value>;
+    port: number;
+    healthPath: string;
+    /** The server may run as several replicas. */
+    replicable: boolean;
+}
+
+export interface ContractInput {
+    spec: DeploymentSpec;
+    backend: BackendStoreContract;
+    artifacts: ArtifactStoreContract;
+    platform: PlatformFacts;
+    /** Required when spec.auth.enabled. */
+    auth?: AuthSecrets;
+}
+
+export function imageSource(spec: DeploymentSpec): ImageSource {
+    if (spec.image) {
+        return { kind: "prebuilt", ref: spec.image };
+    }
+    return {
+        kind: "build",
+        context: IMAGE_CONTEXT,
+        dockerfile: path.join(IMAGE_CONTEXT, "Dockerfile"),
+        args: { MLFLOW_BASE_IMAGE, MLFLOW_VERSION: spec.mlflowVersion },
+        tag: `${spec.namePrefix}-server:${spec.mlflowVersion}`,
+    };
+}
+
+/**
+ * Each host as MLflow's Host check needs it: the bare name, and `name:*` because browsers and
+ * clients send the port in the Host header whenever it is not 80/443.
+ */
+export function allowedHostPatterns(hosts: string[]): string[] {
+    const out: string[] = [];
+    for (const h of hosts) {
+        out.push(h);
+        if (!/:(\d+|\*)$/.test(h)) {
+            out.push(`${h}:*`);
+        }
+    }
+    return [...new Set(out)];
+}
+
+export function buildServerContract(input: ContractInput): ServerContract {
+    const { spec, backend, artifacts, platform } = input;
+    if (spec.auth.enabled && !input.auth) {
+        throw new Error("auth is enabled but no admin password / Flask secret key was given to the contract");
+    }
+
+    const hosts = allowedHostPatterns([...platform.servedHosts, ...spec.allowedHosts]);
+    const origins = [...new Set([...platform.servedOrigins, ...spec.corsAllowedOrigins])];
+
+    const args: Value[] = [
+        "--host", "0.0.0.0",
+        "--port", String(platform.listenPort),
+        "--workers", String(spec.workers),
+        "--serve-artifacts",
+        "--artifacts-destination", artifacts.destination,
+        "--allowed-hosts", hosts.join(","),
+    ];
+    if (origins.length > 0) {
+        args.push("--cors-allowed-origins", origins.join(","));
+    }
+
+    const env: Record<string, Value> = { ...spec.extraEnv, ...artifacts.env };
+    const secretEnv: Record<string, Value> = {
+        ...artifacts.secretEnv,
+        // Read by `mlflow server` itself (click envvar), so the URI never shows on a command line.
+        MLFLOW_BACKEND_STORE_URI: backend.uri,
+    };
+
+    if (spec.auth.enabled && input.auth) {
+        args.push("--app-name", "basic-auth");
+        env.MLFLOW_AUTH_ADMIN_USERNAME = spec.auth.adminUsername;
+        secretEnv.MLFLOW_AUTH_ADMIN_PASSWORD = input.auth.adminPassword;
+        secretEnv.MLFLOW_FLASK_SERVER_SECRET_KEY = input.auth.flaskSecretKey;
+        // The entrypoint writes it into the auth app's ini file (MLflow reads it from there only).
+        secretEnv.MLFLOW_AUTH_DATABASE_URI = backend.authUri;
+    }
+
+    args.push(...spec.extraArgs);
+
+    return {
+        image: imageSource(spec),
+        args,
+        env,
+        secretEnv,
+        port: platform.listenPort,
+        healthPath: HEALTH_PATH,
+        replicable: !backend.singleReplica,
+    };
+}
