@@ -2,6 +2,8 @@
 // platform runs this one contract, and the integration tests run it as a local process.
 // Pure: no resources.
 
+import * as crypto from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import { DeploymentSpec } from "./config/spec";
 import { ArtifactStoreContract, BackendStoreContract, Value } from "./stores/types";
@@ -66,8 +68,19 @@ export function imageSource(spec: DeploymentSpec): ImageSource {
         context: IMAGE_CONTEXT,
         dockerfile: path.join(IMAGE_CONTEXT, "Dockerfile"),
         args: { MLFLOW_BASE_IMAGE, MLFLOW_VERSION: spec.mlflowVersion },
-        tag: `${spec.namePrefix}-server:${spec.mlflowVersion}`,
+        // The tag changes with the image's inputs, so a changed requirements.txt or entrypoint
+        // rebuilds the image and replaces the container.
+        tag: `${spec.namePrefix}-server:${spec.mlflowVersion}-${imageContextHash()}`,
     };
+}
+
+/** First 12 hex digits of the SHA-256 of the files the image is built from. */
+export function imageContextHash(): string {
+    const hash = crypto.createHash("sha256");
+    for (const file of ["Dockerfile", "requirements.txt", "entrypoint.py"]) {
+        hash.update(file).update("\0").update(fs.readFileSync(path.join(IMAGE_CONTEXT, file))).update("\0");
+    }
+    return hash.digest("hex").slice(0, 12);
 }
 
 /**

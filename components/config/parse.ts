@@ -413,7 +413,7 @@ function parseExtraArgs(c: Collector, value: unknown): string[] | undefined {
 }
 
 function parseExtraEnv(c: Collector, value: unknown): Record<string, string> | undefined {
-    let v = value ?? {};
+    let v: unknown = value ?? {};
     if (typeof v === "string") {
         try {
             v = JSON.parse(v) as unknown;

@@ -59,6 +59,7 @@ def configure_auth(env: dict, workdir: str) -> None:
     if database_uri is None:
         return
     ensure_sqlite_directory(database_uri)
+    ensure_postgres_database(database_uri, env.get("MLFLOW_BACKEND_STORE_URI", ""))
     # configparser interpolates '%': a percent-encoded password must be written as '%%'.
     ini = "\n".join([
         "[mlflow]",
@@ -70,6 +71,32 @@ def configure_auth(env: dict, workdir: str) -> None:
     ])
     env["MLFLOW_AUTH_CONFIG_PATH"] = write_private(workdir, "basic_auth.ini", ini)
     sync_admin_password(database_uri, env.get("MLFLOW_AUTH_ADMIN_USERNAME", "admin"), env.get("MLFLOW_AUTH_ADMIN_PASSWORD"))
+
+
+def ensure_postgres_database(database_uri: str, via_uri: str) -> None:
+    """Creates the auth database beside the tracking one when it does not exist yet."""
+    if not database_uri.startswith("postgresql") or not via_uri.startswith("postgresql"):
+        return
+    import sqlalchemy
+
+    target = sqlalchemy.engine.make_url(database_uri)
+    engine = sqlalchemy.create_engine(via_uri, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.execute(
+                sqlalchemy.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            ).scalar()
+            if not exists:
+                quoted = connection.dialect.identifier_preparer.quote(target.database)
+                try:
+                    connection.execute(sqlalchemy.text(f"CREATE DATABASE {quoted}"))
+                    log(f"created database {target.database} for the basic-auth app")
+                except sqlalchemy.exc.DBAPIError as error:
+                    # Another replica starting at the same moment may have created it first.
+                    if "already exists" not in str(error):
+                        raise
+    finally:
+        engine.dispose()
 
 
 def sync_admin_password(database_uri: str, username: str, password: str | None) -> None:

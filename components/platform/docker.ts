@@ -1,0 +1,107 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { CONTAINER_PORT, ENTRYPOINT_IN_IMAGE, PlatformFacts, ServerContract } from "../contract";
+import { DATA_MOUNT, DeploymentSpec } from "../config/spec";
+import { dockerName } from "../naming";
+
+/** Where secrets are mounted as files; the entrypoint turns each into an environment variable. */
+export const SECRETS_DIR = "/run/secrets/mlflow";
+
+/** Host names and origins the Docker platform serves: pure, so the contract can be built first. */
+export function dockerPlatformFacts(spec: DeploymentSpec): PlatformFacts {
+    const hosts = [spec.publicHost, "localhost", "127.0.0.1", dockerName(spec.namePrefix, "server")];
+    return {
+        listenPort: CONTAINER_PORT,
+        servedHosts: [...new Set(hosts)],
+        servedOrigins: [`http://${spec.publicHost}:${spec.port}`],
+    };
+}
+
+export interface DockerPlatformArgs {
+    spec: DeploymentSpec;
+    contract: ServerContract;
+    /** The network the server shares with its stores (PostgreSQL container). */
+    network: docker.Network;
+    /** The named volume mounted at DATA_MOUNT: SQLite and local artifacts live there. */
+    volume: docker.Volume;
+    /** Resources the server container must wait for (a database container). */
+    dependsOn?: pulumi.Resource[];
+}
+
+/** Runs the server contract as one container on a local or remote Docker host (`docker:host`). */
+export class DockerPlatform extends pulumi.ComponentResource {
+    readonly url: pulumi.Output<string>;
+    readonly container: docker.Container;
+    readonly imageRef: pulumi.Output<string>;
+
+    constructor(name: string, args: DockerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlflow:platform:Docker", name, {}, opts);
+        const { spec, contract } = args;
+
+        if (contract.image.kind === "build") {
+            const image = new docker.Image(
+                `${name}-image`,
+                {
+                    imageName: contract.image.tag,
+                    skipPush: true,
+                    build: { context: contract.image.context, dockerfile: contract.image.dockerfile, args: contract.image.args, platform: "linux/amd64" },
+                },
+                { parent: this },
+            );
+            this.imageRef = image.imageName;
+        } else {
+            const image = new docker.RemoteImage(`${name}-image`, { name: contract.image.ref, keepLocally: true }, { parent: this });
+            this.imageRef = image.imageId;
+        }
+
+        const plainEnv = Object.entries(contract.env).map(([k, v]) => pulumi.interpolate`${k}=${v}`);
+        plainEnv.push(pulumi.output(`MLFLOW_SECRETS_DIR=${SECRETS_DIR}`));
+        const secretFiles = Object.entries(contract.secretEnv).map(([k, v]) => ({
+            file: `${SECRETS_DIR}/${k}`,
+            content: pulumi.secret(pulumi.output(v)),
+            permissions: "0400",
+        }));
+
+        const containerName = dockerName(spec.namePrefix, "server");
+        // A local Docker host serves on loopback only; a remote one on all its interfaces.
+        const bindIp = spec.publicHost === "localhost" || spec.publicHost === "127.0.0.1" ? "127.0.0.1" : "0.0.0.0";
+        this.container = new docker.Container(
+            `${name}-server`,
+            {
+                name: containerName,
+                image: this.imageRef,
+                command: contract.args,
+                envs: plainEnv,
+                uploads: secretFiles,
+                ports: [{ internal: contract.port, external: spec.port, ip: bindIp }],
+                volumes: [{ volumeName: args.volume.name, containerPath: DATA_MOUNT }],
+                networksAdvanced: [{ name: args.network.name, aliases: [containerName] }],
+                restart: "unless-stopped",
+                healthcheck: {
+                    tests: ["CMD", "python", ENTRYPOINT_IN_IMAGE, "--healthcheck", String(contract.port)],
+                    interval: "15s",
+                    timeout: "5s",
+                    retries: 4,
+                    startPeriod: "60s",
+                },
+                wait: true,
+                waitTimeout: 300,
+            },
+            { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true },
+        );
+
+        this.url = pulumi.output(`http://${spec.publicHost}:${spec.port}`);
+        this.registerOutputs({ url: this.url, containerName: this.container.name });
+    }
+}
+
+/** The network and data volume the Docker platform and the Docker-run stores share. */
+export function dockerFoundation(spec: DeploymentSpec, name: string, parent: pulumi.Resource): { network: docker.Network; volume: docker.Volume } {
+    const network = new docker.Network(`${name}-network`, { name: dockerName(spec.namePrefix, "net") }, { parent });
+    const volume = new docker.Volume(
+        `${name}-data`,
+        { name: dockerName(spec.namePrefix, "data") },
+        { parent, protect: spec.protectData, retainOnDelete: spec.protectData },
+    );
+    return { network, volume };
+}
