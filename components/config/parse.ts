@@ -100,7 +100,8 @@ class Collector {
 
 export function parseConfig(input: ParseInput): ParseResult {
     const c = new Collector(input.stack);
-    const raw = input.raw;
+    // Pulumi.yaml declares "" as the default of optional strings: treat it as unset.
+    const raw = Object.fromEntries(Object.entries(input.raw).filter(([, v]) => v !== "" && v !== undefined && v !== null));
 
     checkUnknownKeys(c, raw);
     checkSecretsAreSecret(c, input.plaintextSecrets);

@@ -1,0 +1,151 @@
+// Runs the real program (index.ts) under Pulumi mocks with a stack's configuration, and records
+// every resource it registers with its inputs exactly as the engine would receive them
+// (secrets still wrapped as secrets).
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface RegisteredResource {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+}
+
+export interface ProgramRun {
+    resources: RegisteredResource[];
+    outputs: Record<string, unknown>;
+    /** Which outputs are secret. */
+    secretOutputs: Set<string>;
+    byType(type: string): RegisteredResource[];
+    one(type: string): RegisteredResource;
+}
+
+/** The `config:` block of Pulumi.<stack>.yaml, as `mlflow:key` -> value (objects kept as objects). */
+export function stackFileConfig(stack: string): Record<string, unknown> {
+    const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+    return doc.config ?? {};
+}
+
+export function isSecretValue(v: unknown): v is { value: unknown } {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** Every string in a value, skipping the parts wrapped as secrets. */
+export function plainStrings(v: unknown, out: string[] = []): string[] {
+    if (isSecretValue(v)) {
+        return out;
+    }
+    if (typeof v === "string") {
+        out.push(v);
+    } else if (Array.isArray(v)) {
+        v.forEach((x) => plainStrings(x, out));
+    } else if (typeof v === "object" && v !== null) {
+        Object.values(v).forEach((x) => plainStrings(x, out));
+    }
+    return out;
+}
+
+/** Every string in a value, secret or not. */
+export function allStrings(v: unknown, out: string[] = []): string[] {
+    if (isSecretValue(v)) {
+        return allStrings(v.value, out);
+    }
+    if (typeof v === "string") {
+        out.push(v);
+    } else if (Array.isArray(v)) {
+        v.forEach((x) => allStrings(x, out));
+    } else if (typeof v === "object" && v !== null) {
+        Object.values(v).forEach((x) => allStrings(x, out));
+    }
+    return out;
+}
+
+/** Deterministic stand-ins for values providers compute. */
+function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    switch (type) {
+        case "random:index/randomPassword:RandomPassword":
+            return { ...inputs, result: `generated ${name} p@ss:w/o?r#d%&` };
+        case "random:index/randomString:RandomString":
+            return { ...inputs, result: "k3x9q2ab" };
+        case "docker:index/remoteImage:RemoteImage":
+            return { ...inputs, imageId: `sha256:${name}`, repoDigest: `${String(inputs.name)}@sha256:0` };
+        case "docker:index/image:Image":
+            return { ...inputs, repoDigest: "", baseImageName: inputs.imageName };
+        case "aws:s3/bucket:Bucket":
+            return { ...inputs, arn: `arn:aws:s3:::${String(inputs.bucket)}` };
+        default:
+            return { ...inputs };
+    }
+}
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+export async function runProgram(stack: string, config: Record<string, unknown>, secretKeys: string[] = []): Promise<ProgramRun> {
+    const resources: RegisteredResource[] = [];
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+                const state = computedState(args.type, args.name, args.inputs);
+                return { id: `${args.name}-id`, state };
+            },
+            call: (args) => {
+                if (args.token === "azure-native:storage:listStorageAccountKeys") {
+                    return { keys: [{ keyName: "key1", value: "mock-account-key", permissions: "FULL" }] };
+                }
+                return {};
+            },
+        },
+        "mlflow",
+        stack,
+        false,
+    );
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) {
+        flat[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    pulumi.runtime.setAllConfig(flat, secretKeys);
+
+    const indexPath = require.resolve(path.join(ROOT, "index.ts"));
+    delete require.cache[indexPath];
+    const program = require(indexPath) as Record<string, unknown>;
+
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs = new Set<string>();
+    for (const [k, v] of Object.entries(program)) {
+        if (pulumi.Output.isInstance(v)) {
+            outputs[k] = await new Promise((resolve) => v.apply((x) => resolve(x)));
+            if (await pulumi.isSecret(v)) {
+                secretOutputs.add(k);
+            }
+        } else {
+            outputs[k] = v;
+        }
+    }
+    // Let registrations that depend on resolved outputs finish.
+    let count = -1;
+    while (count !== resources.length) {
+        count = resources.length;
+        for (let i = 0; i < 20; i++) {
+            await flush();
+        }
+    }
+    return {
+        resources,
+        outputs,
+        secretOutputs,
+        byType: (type) => resources.filter((r) => r.type === type),
+        one: (type) => {
+            const found = resources.filter((r) => r.type === type);
+            if (found.length !== 1) {
+                throw new Error(`expected one ${type}, found ${found.length}`);
+            }
+            return found[0];
+        },
+    };
+}
