@@ -71,6 +71,11 @@ export class Service {
     }
 }
 
+/** Removes what earlier runs left in .integration-work. */
+export function resetWorkRoot(): void {
+    fs.rmSync(path.join(ROOT, ".integration-work"), { recursive: true, force: true });
+}
+
 export function workDir(name: string): string {
     const base = path.join(ROOT, ".integration-work");
     fs.mkdirSync(base, { recursive: true });

@@ -18,7 +18,7 @@ import {
 } from "../../components/stores/contracts";
 import { ArtifactStoreContract, BackendStoreContract } from "../../components/stores/types";
 import { basicAuth, python, request, runContract } from "./server";
-import { AZURITE_ACCOUNT, freePort, Postgres, psql, startAzurite, startGcsEmulator, startMoto, startPostgres, Service, workDir } from "./services";
+import { AZURITE_ACCOUNT, freePort, Postgres, psql, resetWorkRoot, startAzurite, startGcsEmulator, startMoto, startPostgres, Service, workDir } from "./services";
 
 const DB_PASSWORD = "p@ss:w/rd?#%& x"; // every character that breaks a naive URI
 const ADMIN_PASSWORD = "Adm1n: p@ss/?#%&";
@@ -51,6 +51,7 @@ describe("every store combination against a real MLflow", function () {
 
     before(async function () {
         this.timeout(120000);
+        resetWorkRoot();
         const [pg, moto, azurite, gcs] = await Promise.all([startPostgres(), startMoto(), startAzurite(), startGcsEmulator()]);
         stores = { pg, moto, azurite, gcs };
     });

@@ -76,6 +76,12 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             return { ...inputs, imageId: `sha256:${name}`, repoDigest: `${String(inputs.name)}@sha256:0` };
         case "docker:index/image:Image":
             return { ...inputs, repoDigest: "", baseImageName: inputs.imageName };
+        case "azure-native:storage:StorageAccount":
+            return { ...inputs, name: inputs.accountName };
+        case "azure-native:storage:BlobContainer":
+            return { ...inputs, name: inputs.containerName };
+        case "azure-native:resources:ResourceGroup":
+            return { ...inputs, name: inputs.resourceGroupName };
         case "aws:s3/bucket:Bucket":
             return { ...inputs, arn: `arn:aws:s3:::${String(inputs.bucket)}` };
         default:

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# One-time setup of a checkout: Node 22 (from the npm registry, under .tools/), the npm
+# packages (exact pins from package-lock.json), PostgreSQL for the integration tests (Debian
+# package, when run as root and missing), and the Python virtualenv (.venv) with the server's
+# pinned requirements plus the store emulators.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NODE_VERSION=22.23.3
+if [ ! -x .tools/node22/node_modules/.bin/node ] || [ "$(.tools/node22/node_modules/.bin/node --version)" != "v$NODE_VERSION" ]; then
+    echo "== installing Node $NODE_VERSION into .tools/node22"
+    npm install --prefix .tools/node22 --no-audit --no-fund --no-save "node@$NODE_VERSION" >/dev/null
+fi
+export PATH="$PWD/.tools/node22/node_modules/.bin:$PATH"
+echo "== node $(node --version), npm $(npm --version)"
+
+echo "== npm ci"
+npm ci --no-audit --no-fund
+
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "== installing PostgreSQL (Debian package) for the integration tests"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+        echo "!! PostgreSQL server binaries not found: sudo apt-get install postgresql (needed by npm run test:integration)"
+    fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    echo "== creating .venv"
+    python3 -m venv .venv
+fi
+echo "== pip install (server requirements + emulators)"
+.venv/bin/pip install --quiet --disable-pip-version-check -r tests/integration/requirements.txt
+echo "== setup done"
