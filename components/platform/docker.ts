@@ -44,7 +44,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
                 {
                     imageName: contract.image.tag,
                     skipPush: true,
-                    build: { context: contract.image.context, dockerfile: contract.image.dockerfile, args: contract.image.args, platform: "linux/amd64" },
+                    build: { context: contract.image.context, dockerfile: contract.image.dockerfile, args: contract.image.args },
                 },
                 { parent: this },
             );

@@ -152,3 +152,23 @@ describe("stack files under mocks", function () {
         assert.strictEqual(registered, 0);
     });
 });
+
+describe("secrets are Output secrets", function () {
+    this.timeout(60000);
+
+    it("the backend URI, admin password and Flask key are secret Outputs in the contract", async () => {
+        const pulumi = await import("@pulumi/pulumi");
+        await runProgram("staging", stackFileConfig("staging"));
+        const { parseConfig } = await import("../../components/config/parse");
+        const { Deployment } = await import("../../components/deployment");
+        const { spec } = parseConfig({ project: "mlflow", stack: "staging", raw: { backend: { type: "postgres", mode: "container" } }, secretsSet: new Set() });
+        const d = new Deployment("secret-check", { spec, secrets: {} });
+        for (const name of ["MLFLOW_BACKEND_STORE_URI", "MLFLOW_AUTH_ADMIN_PASSWORD", "MLFLOW_FLASK_SERVER_SECRET_KEY", "MLFLOW_AUTH_DATABASE_URI"]) {
+            const value = d.contract.secretEnv[name];
+            assert.ok(value !== undefined, name);
+            assert.ok(await pulumi.isSecret(pulumi.output(value)), `${name} must be a secret Output`);
+        }
+        assert.ok(await pulumi.isSecret(d.adminPassword!));
+        assert.ok(!(await pulumi.isSecret(d.url)), "the URL is a plain output");
+    });
+});
