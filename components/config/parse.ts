@@ -630,6 +630,15 @@ function parseArtifacts(c: Collector, value: unknown, stack: string): ArtifactsS
             const resourceGroup = stringField(c, "artifacts", obj, "resourceGroup", /^[A-Za-z0-9._()-]{1,90}$/, "a resource group name");
             const location = stringField(c, "artifacts", obj, "location", /^[a-z0-9]+$/, "an Azure region such as westeurope");
             if (!container || (obj.storageAccount !== undefined && !storageAccount)) return undefined;
+            if (storageAccount && obj.container === undefined && !resourceGroup) {
+                c.add(
+                    "artifacts.container",
+                    `is not set for the existing account ${show(storageAccount)}`,
+                    "the name of an existing container in it, or artifacts.resourceGroup so the program can create one",
+                    c.set("artifacts.container", "mlflow-artifacts"),
+                );
+                return undefined;
+            }
             return {
                 type: "azure-blob",
                 storageAccount,

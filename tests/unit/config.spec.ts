@@ -231,8 +231,13 @@ describe("stack configuration", () => {
         });
 
         it("an existing Azure account on Docker without credentials", () => {
-            const m = failure("dev", { artifacts: { type: "azure-blob", storageAccount: "teamartifacts" } });
+            const m = failure("dev", { artifacts: { type: "azure-blob", storageAccount: "teamartifacts", container: "mlflow" } });
             assertWellFormed(m, "mlflow:azureStorageConnectionString", "--secret mlflow:azureStorageConnectionString");
+        });
+
+        it("an existing Azure account without a container to use or a resource group to create one in", () => {
+            const m = failure("dev", { artifacts: { type: "azure-blob", storageAccount: "teamartifacts" } }, ["azureStorageConnectionString"]);
+            assertWellFormed(m, "mlflow:artifacts.container", "--path mlflow:artifacts.container mlflow-artifacts");
         });
 
         it("reports every problem at once", () => {
