@@ -16,3 +16,9 @@ export const trackingUriExport = pulumi.interpolate`export MLFLOW_TRACKING_URI=$
 export const artifactDestination = deployment.artifactDestination;
 export const adminUsername = deployment.adminUsername;
 export const adminPassword = deployment.adminPassword && pulumi.secret(deployment.adminPassword);
+/** Where the server logs go: a CloudWatch log group, a Log Analytics workspace, Cloud Logging. */
+export const logs = deployment.result.logs;
+/** The bucket (or storage account/container) that holds the artifacts. */
+export const artifactStore = deployment.result.artifactStore;
+/** host:port of the managed database the program runs. */
+export const databaseEndpoint = deployment.result.databaseEndpoint;

@@ -30,6 +30,12 @@ export interface PlatformFacts {
     servedHosts: string[];
     /** Browser origins of the UI (scheme://host[:port]). */
     servedOrigins: string[];
+    /**
+     * Behind a load balancer: how long the server keeps an idle connection open. It must be
+     * longer than the balancer's idle timeout, or the balancer reuses a connection the server
+     * just closed and answers 502.
+     */
+    keepAliveSeconds?: number;
 }
 
 export interface AuthSecrets {
@@ -117,6 +123,9 @@ export function buildServerContract(input: ContractInput): ServerContract {
     ];
     if (origins.length > 0) {
         args.push("--cors-allowed-origins", origins.join(","));
+    }
+    if (platform.keepAliveSeconds !== undefined) {
+        args.push("--uvicorn-opts", `--timeout-keep-alive ${platform.keepAliveSeconds}`);
     }
 
     const env: Record<string, Value> = { ...spec.extraEnv, ...artifacts.env };

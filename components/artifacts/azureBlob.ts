@@ -20,6 +20,8 @@ export interface AzureBlobArtifactsArgs {
      * account's key as a secret. False where a managed identity is granted the container.
      */
     useAccountKey: boolean;
+    /** Client id of the server's user-assigned managed identity (DefaultAzureCredential). */
+    managedIdentityClientId?: pulumi.Input<string>;
     protectData: boolean;
 }
 
@@ -93,6 +95,7 @@ export class AzureBlobArtifacts extends pulumi.ComponentResource {
             prefix: spec.prefix,
             connectionString: args.connectionString && pulumi.secret(args.connectionString),
             accountKey: accountKey && pulumi.secret(accountKey),
+            managedIdentityClientId: args.managedIdentityClientId,
         });
         this.destination = pulumi.output(this.contract.destination);
         this.registerOutputs({ accountName: this.accountName, containerName: this.containerName, destination: this.destination });

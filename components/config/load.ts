@@ -1,6 +1,6 @@
 // Reads the stack configuration from the Pulumi runtime, once, for parseConfig.
 import * as pulumi from "@pulumi/pulumi";
-import { DeploymentSecrets } from "../deployment";
+import { DeploymentSecrets } from "../platform/types";
 import { ParseInput, parseConfig, ParseResult, SECRET_KEYS, SecretKey } from "./parse";
 
 /** Keys Pulumi stores encrypted (set with --secret), as the language host passes them. */
@@ -15,6 +15,20 @@ function encryptedKeys(): Set<string> {
     } catch {
         return new Set();
     }
+}
+
+/** The provider settings the cloud platforms depend on, from the stack or the environment. */
+function providerConfig(): Record<string, string | undefined> {
+    const aws = new pulumi.Config("aws");
+    const azure = new pulumi.Config("azure-native");
+    const gcp = new pulumi.Config("gcp");
+    return {
+        "aws:region": aws.get("region") ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
+        "azure-native:location": azure.get("location") ?? process.env.ARM_LOCATION,
+        "azure-native:subscriptionId": azure.get("subscriptionId") ?? process.env.ARM_SUBSCRIPTION_ID,
+        "gcp:project": gcp.get("project") ?? process.env.GOOGLE_PROJECT ?? process.env.GOOGLE_CLOUD_PROJECT,
+        "gcp:region": gcp.get("region") ?? process.env.GOOGLE_REGION,
+    };
 }
 
 export interface LoadedConfig extends ParseResult {
@@ -60,6 +74,7 @@ export function loadConfig(): LoadedConfig {
         plaintextSecrets,
         secretValues,
         dockerHost: new pulumi.Config("docker").get("host"),
+        providerConfig: providerConfig(),
     };
     return { ...parseConfig(input), secrets };
 }

@@ -14,6 +14,9 @@ export const OWNED_FLAGS: Record<string, string> = {
     "--allowed-hosts": "use mlflow:allowedHosts (merged with the hosts the platform serves)",
     "--cors-allowed-origins": "use mlflow:corsAllowedOrigins (merged with the origins the platform serves)",
     "--app-name": "use mlflow:auth",
+    "--uvicorn-opts": "the program sets uvicorn's keep-alive to outlast the load balancer's idle timeout",
+    "--gunicorn-opts": "the program runs uvicorn (MLflow's default) with a keep-alive fitted to the load balancer",
+    "--waitress-opts": "the program runs uvicorn (MLflow's default)",
 };
 
 export const REFUSED_FLAGS: Record<string, string> = {

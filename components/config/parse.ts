@@ -3,7 +3,7 @@
 // what is allowed, and the `pulumi config set` command that fixes it.
 
 import { MIN_MLFLOW_MINOR, MLFLOW_VERSION } from "../versions";
-import { ConfigError, ConfigProblem, configRmCommand, configSetCommand, show } from "./problems";
+import { ConfigError, configRmCommand, show } from "./problems";
 import {
     ARTIFACT_TYPES,
     ArtifactsSpec,
@@ -13,9 +13,15 @@ import {
     DATA_MOUNT,
     DeploymentSpec,
     Platform,
+    MANAGED_BACKEND,
+    NATIVE_ARTIFACTS,
     PLATFORMS,
 } from "./spec";
 import { OWNED_ENV, OWNED_FLAGS, REFUSED_FLAGS } from "./owned";
+import { parseAwsSettings, parseRdsBackend, RDS_FIELDS } from "./aws";
+import { AZURE_POSTGRES_FIELDS, parseAzurePostgresBackend, parseAzureSettings } from "./azure";
+import { CLOUDSQL_FIELDS, parseCloudSqlBackend, parseGcpSettings } from "./gcp";
+import { checkFields, closest, Collector, parseBool, parseInteger, parseTyped, PG_IDENT, PG_IDENT_TEXT, PlatformParseContext, stringField } from "./collector";
 
 /** Optional secrets, set with `pulumi config set --secret mlflow:<key>`. */
 export const SECRET_KEYS = [
@@ -46,6 +52,9 @@ export const PLAIN_KEYS = [
     "publicHost",
     "extraArgs",
     "extraEnv",
+    "aws",
+    "azure",
+    "gcp",
 ] as const;
 
 export const DEFAULT_PORTS: Record<string, number> = { dev: 5000, staging: 5001, prod: 5002 };
@@ -64,6 +73,8 @@ export interface ParseInput {
     secretValues?: Partial<Record<SecretKey, string>>;
     /** `docker:host` of the stack, if set: the default public host on Docker. */
     dockerHost?: string;
+    /** Provider configuration the cloud platforms need: `aws:region`, `azure-native:location`, `gcp:project`, `gcp:region`. */
+    providerConfig?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface ParseResult {
@@ -74,7 +85,9 @@ export interface ParseResult {
 const BACKEND_FIELDS: Record<string, string[]> = {
     sqlite: ["type", "path"],
     postgres: ["type", "mode", "database", "authDatabase", "user"],
-    rds: ["type", "instanceClass", "allocatedStorageGb", "database", "authDatabase", "user"],
+    rds: RDS_FIELDS,
+    "azure-postgres": AZURE_POSTGRES_FIELDS,
+    cloudsql: CLOUDSQL_FIELDS,
 };
 
 const ARTIFACT_FIELDS: Record<string, string[]> = {
@@ -83,20 +96,6 @@ const ARTIFACT_FIELDS: Record<string, string[]> = {
     "azure-blob": ["type", "storageAccount", "container", "resourceGroup", "location", "prefix"],
     gcs: ["type", "bucket", "location", "prefix"],
 };
-
-class Collector {
-    readonly problems: ConfigProblem[] = [];
-    readonly warnings: string[] = [];
-    constructor(readonly stack: string) {}
-
-    add(key: string, given: string, allowed: string, fix: string): void {
-        this.problems.push({ key: `mlflow:${key}`, given, allowed, fix });
-    }
-
-    set(key: string, value: string, opts: { secret?: boolean } = {}): string {
-        return configSetCommand(this.stack, key, value, opts);
-    }
-}
 
 export function parseConfig(input: ParseInput): ParseResult {
     const c = new Collector(input.stack);
@@ -118,8 +117,10 @@ export function parseConfig(input: ParseInput): ParseResult {
     const extraArgs = parseExtraArgs(c, raw.extraArgs);
     const extraEnv = parseExtraEnv(c, raw.extraEnv);
     const image = parseImage(c, raw.image);
-    const backend = parseBackend(c, raw.backend, input);
+    const platformCtx: PlatformParseContext = { stack: input.stack, providerConfig: input.providerConfig ?? {}, production: input.stack === "prod" };
+    const backend = parseBackend(c, raw.backend, input, platformCtx);
     const artifacts = parseArtifacts(c, raw.artifacts, input.stack);
+    const cloud = parseCloudSettings(c, platform, raw, platformCtx, backend?.type);
 
     if (platform && backend && artifacts) {
         checkCombination(c, platform, backend, artifacts, input);
@@ -146,8 +147,28 @@ export function parseConfig(input: ParseInput): ParseResult {
         backend,
         artifacts,
         protectData: input.stack === "prod",
+        ...cloud,
     };
     return { spec, warnings: c.warnings };
+}
+
+/** The settings key of the platform in use; the other clouds' keys must be unset. */
+function parseCloudSettings(c: Collector, platform: Platform | undefined, raw: Record<string, unknown>, ctx: PlatformParseContext, backendType: string | undefined): Pick<DeploymentSpec, "aws" | "azure" | "gcp"> {
+    for (const key of ["aws", "azure", "gcp"] as const) {
+        if (raw[key] !== undefined && platform !== undefined && key !== platform) {
+            c.add(key, `is set, but the platform is ${platform}`, `mlflow:${platform === "docker" ? "<nothing>" : platform} settings only for the platform in use`, configRmCommand(c.stack, key));
+        }
+    }
+    switch (platform) {
+        case "aws":
+            return { aws: parseAwsSettings(c, raw.aws, ctx, backendType) };
+        case "azure":
+            return { azure: parseAzureSettings(c, raw.azure, ctx, backendType) };
+        case "gcp":
+            return { gcp: parseGcpSettings(c, raw.gcp, ctx, backendType) };
+        default:
+            return {};
+    }
 }
 
 function checkUnknownKeys(c: Collector, raw: Record<string, unknown>): void {
@@ -194,16 +215,6 @@ function parsePlatform(c: Collector, value: unknown): Platform | undefined {
     return platform;
 }
 
-function parseInteger(value: unknown): number | undefined {
-    if (typeof value === "number" && Number.isInteger(value)) {
-        return value;
-    }
-    if (typeof value === "string" && /^\s*-?\d+\s*$/.test(value)) {
-        return Number.parseInt(value, 10);
-    }
-    return undefined;
-}
-
 function parsePort(c: Collector, value: unknown, stack: string): number | undefined {
     const fallback = DEFAULT_PORTS[stack] ?? 5000;
     if (value === undefined) {
@@ -242,20 +253,6 @@ function parseWorkers(c: Collector, value: unknown): number | undefined {
         return undefined;
     }
     return n;
-}
-
-function parseBool(c: Collector, key: string, value: unknown, fallback: boolean): boolean | undefined {
-    if (value === undefined) {
-        return fallback;
-    }
-    if (value === true || value === "true") {
-        return true;
-    }
-    if (value === false || value === "false") {
-        return false;
-    }
-    c.add(key, `got ${show(value)}`, "true | false", c.set(key, String(fallback)));
-    return undefined;
 }
 
 function parseName(c: Collector, key: string, value: unknown, fallback: string): string | undefined {
@@ -458,60 +455,11 @@ function parseImage(c: Collector, value: unknown): string | undefined {
     return value;
 }
 
-/** An object given as an object, a JSON string, or a bare type name (`postgres`). */
-function parseTyped(value: unknown): Record<string, unknown> | undefined {
-    if (typeof value === "string") {
-        const s = value.trim();
-        if (s.startsWith("{")) {
-            try {
-                const parsed: unknown = JSON.parse(s);
-                return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-            } catch {
-                return undefined;
-            }
-        }
-        return { type: s };
-    }
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-        return value as Record<string, unknown>;
-    }
-    return undefined;
-}
-
-function checkFields(c: Collector, key: string, obj: Record<string, unknown>, allowed: string[]): void {
-    for (const field of Object.keys(obj)) {
-        if (!allowed.includes(field)) {
-            const near = closest(field, allowed);
-            c.add(
-                `${key}.${field}`,
-                `is not a field of ${key} type ${show(obj.type)}`,
-                `${near ? `did you mean ${near}? ` : ""}fields ${allowed.join(", ")}`,
-                configRmCommand(c.stack, `${key}.${field}`),
-            );
-        }
-    }
-}
-
-function stringField(c: Collector, key: string, obj: Record<string, unknown>, field: string, pattern: RegExp, allowed: string, fallback?: string): string | undefined {
-    const v = obj[field] ?? fallback;
-    if (v === undefined) {
-        return undefined;
-    }
-    if (typeof v !== "string" || !pattern.test(v)) {
-        c.add(`${key}.${field}`, `got ${show(v)}`, allowed, c.set(`${key}.${field}`, fallback ?? "<value>"));
-        return undefined;
-    }
-    return v;
-}
-
-const PG_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
-const PG_IDENT_TEXT = "a PostgreSQL identifier: lower-case letters, digits and _, at most 63";
-
 function underDataMount(path: string): boolean {
     return path.startsWith(`${DATA_MOUNT}/`) && !path.split("/").includes("..");
 }
 
-function parseBackend(c: Collector, value: unknown, input: ParseInput): BackendSpec | undefined {
+function parseBackend(c: Collector, value: unknown, input: ParseInput, ctx: PlatformParseContext): BackendSpec | undefined {
     const obj = parseTyped(value ?? { type: "sqlite" });
     if (!obj || typeof obj.type !== "string" || !(BACKEND_TYPES as readonly string[]).includes(obj.type)) {
         c.add("backend.type", `got ${show(obj?.type ?? value)}`, BACKEND_TYPES.join(" | "), c.set("backend.type", "sqlite"));
@@ -554,21 +502,12 @@ function parseBackend(c: Collector, value: unknown, input: ParseInput): BackendS
             }
             return { type: "postgres", mode: modeValue, database, authDatabase, user };
         }
-        default: {
-            const instanceClass = stringField(c, "backend", obj, "instanceClass", /^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class such as db.t4g.micro", "db.t4g.micro");
-            const storage = obj.allocatedStorageGb ?? 20;
-            const allocatedStorageGb = parseInteger(storage);
-            if (allocatedStorageGb === undefined || allocatedStorageGb < 20 || allocatedStorageGb > 65536) {
-                c.add("backend.allocatedStorageGb", `got ${show(storage)}`, "an integer from 20 to 65536 (GiB)", c.set("backend.allocatedStorageGb", "20"));
-            }
-            const database = stringField(c, "backend", obj, "database", PG_IDENT, PG_IDENT_TEXT, "mlflow");
-            const authDatabase = stringField(c, "backend", obj, "authDatabase", PG_IDENT, PG_IDENT_TEXT, "mlflow_auth");
-            const user = stringField(c, "backend", obj, "user", PG_IDENT, PG_IDENT_TEXT, "mlflow");
-            if (!instanceClass || allocatedStorageGb === undefined || !database || !authDatabase || !user) {
-                return undefined;
-            }
-            return { type: "rds", instanceClass, allocatedStorageGb, database, authDatabase, user };
-        }
+        case "rds":
+            return parseRdsBackend(c, obj, ctx);
+        case "azure-postgres":
+            return parseAzurePostgresBackend(c, obj, ctx);
+        default:
+            return parseCloudSqlBackend(c, obj, ctx);
     }
 }
 
@@ -659,34 +598,44 @@ function parseArtifacts(c: Collector, value: unknown, stack: string): ArtifactsS
 }
 
 function checkCombination(c: Collector, platform: Platform, backend: BackendSpec, artifacts: ArtifactsSpec, input: ParseInput): void {
-    const serverless = platform !== "docker";
-    if (backend.type === "sqlite" && serverless) {
+    const cloud = platform === "docker" ? undefined : platform;
+    if (backend.type === "sqlite" && cloud) {
         c.add(
             "backend.type",
-            `sqlite on platform ${platform}`,
-            `postgres with mlflow:postgresUrl${platform === "aws" ? ", or rds" : ""}: SQLite needs one replica on a local disk, and ${platform}'s containers have neither (a network file system gives "database is locked")`,
-            c.set("backend.type", platform === "aws" ? "rds" : "postgres"),
+            `sqlite on platform ${cloud}`,
+            `${MANAGED_BACKEND[cloud]}, or postgres with mlflow:postgresUrl: SQLite needs one replica on a local disk, and ${cloud}'s containers have neither (a network file system gives "database is locked")`,
+            c.set("backend.type", MANAGED_BACKEND[cloud]),
         );
     }
-    if (backend.type === "rds" && platform !== "aws") {
-        c.add("backend.type", `rds on platform ${platform}`, `rds only with platform aws; on ${platform}: ${platform === "docker" ? "sqlite | postgres" : "postgres"}`, c.set("backend.type", "postgres"));
+    for (const [owner, managed] of Object.entries(MANAGED_BACKEND)) {
+        if (backend.type === managed && platform !== owner) {
+            const here = cloud ? `${MANAGED_BACKEND[cloud]} | postgres` : "sqlite | postgres";
+            c.add("backend.type", `${managed} on platform ${platform}`, `${managed} only with platform ${owner}; on ${platform}: ${here}`, c.set("backend.type", cloud ? MANAGED_BACKEND[cloud] : "postgres"));
+        }
     }
-    if (backend.type === "postgres" && backend.mode === "container" && serverless) {
-        c.add("backend.mode", `container on platform ${platform}`, `external (mlflow:postgresUrl) on ${platform}: the program runs a PostgreSQL container only on Docker`, c.set("backend.mode", "external"));
+    if (backend.type === "postgres" && backend.mode === "container" && cloud) {
+        c.add("backend.mode", `container on platform ${cloud}`, `external (mlflow:postgresUrl), or backend type ${MANAGED_BACKEND[cloud]}: the program runs a PostgreSQL container only on Docker`, c.set("backend.type", MANAGED_BACKEND[cloud]));
     }
-    if (artifacts.type === "local" && serverless) {
-        c.add("artifacts.type", `local on platform ${platform}`, `s3 | azure-blob | gcs: ${platform}'s containers have no durable local disk`, c.set("artifacts.type", platform === "azure" ? "azure-blob" : platform === "gcp" ? "gcs" : "s3"));
+    if (artifacts.type === "local" && cloud) {
+        c.add("artifacts.type", `local on platform ${cloud}`, `s3 | azure-blob | gcs: ${cloud}'s containers have no durable local disk`, c.set("artifacts.type", NATIVE_ARTIFACTS[cloud]));
     }
     const has = (k: SecretKey) => input.secretsSet.has(k);
     if (has("awsAccessKeyId") !== has("awsSecretAccessKey")) {
         const missing: SecretKey = has("awsAccessKeyId") ? "awsSecretAccessKey" : "awsAccessKeyId";
         c.add(missing, "is not set, but its pair is", "both mlflow:awsAccessKeyId and mlflow:awsSecretAccessKey, or neither", c.set(missing, "<value>", { secret: true }));
     }
-    if (platform === "docker") {
+    // A store of the platform's own cloud is reached with the platform's identity, without keys.
+    const keyless = cloud !== undefined && NATIVE_ARTIFACTS[cloud] === artifacts.type;
+    if (!keyless) {
+        const where = cloud ? `platform ${cloud}` : "Docker";
         if (artifacts.type === "s3" && !has("awsAccessKeyId") && !has("awsSecretAccessKey")) {
-            c.warnings.push(
-                "mlflow:artifacts is s3 on Docker without mlflow:awsAccessKeyId/awsSecretAccessKey: the server will use the Docker host's own AWS credentials (instance profile), if it has any.",
-            );
+            if (cloud && !artifacts.endpointUrl) {
+                c.add("awsAccessKeyId", `is not set for s3 artifacts on ${where}`, `an access key pair for the bucket (the ${cloud} server has no AWS identity)`, c.set("awsAccessKeyId", "<value>", { secret: true }));
+            } else {
+                c.warnings.push(
+                    `mlflow:artifacts is s3 on ${where} without mlflow:awsAccessKeyId/awsSecretAccessKey: the server will use the host's own AWS credentials (instance profile), if it has any.`,
+                );
+            }
         }
         if (artifacts.type === "azure-blob") {
             const credentialsSet = has("azureStorageConnectionString") || has("azureStorageAccountKey");
@@ -694,7 +643,7 @@ function checkCombination(c: Collector, platform: Platform, backend: BackendSpec
                 c.add(
                     "azureStorageConnectionString",
                     `is not set (nor mlflow:azureStorageAccountKey) for the existing account ${show(artifacts.storageAccount)}`,
-                    "on Docker the server has no Azure identity: a connection string or an account key of that account",
+                    `on ${where} the server has no Azure identity: a connection string or an account key of that account`,
                     c.set("azureStorageConnectionString", "DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net", { secret: true }),
                 );
             }
@@ -708,37 +657,14 @@ function checkCombination(c: Collector, platform: Platform, backend: BackendSpec
             }
         }
         if (artifacts.type === "gcs" && !has("gcpCredentialsJson")) {
-            c.warnings.push(
-                "mlflow:artifacts is gcs on Docker without mlflow:gcpCredentialsJson: the server will rely on the Docker host's Google default credentials, if it has any.",
-            );
+            if (cloud) {
+                c.add("gcpCredentialsJson", `is not set for gcs artifacts on ${where}`, `a service account key JSON for the bucket (the ${cloud} server has no Google identity)`, c.set("gcpCredentialsJson", "\"$(cat key.json)\"", { secret: true }));
+            } else {
+                c.warnings.push(
+                    "mlflow:artifacts is gcs on Docker without mlflow:gcpCredentialsJson: the server will rely on the Docker host's Google default credentials, if it has any.",
+                );
+            }
         }
     }
 }
 
-/** The known key closest to a mistyped one (edit distance at most 3). */
-function closest(word: string, candidates: string[]): string | undefined {
-    let best: string | undefined;
-    let bestDistance = 4;
-    for (const candidate of candidates) {
-        const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-        if (d < bestDistance) {
-            best = candidate;
-            bestDistance = d;
-        }
-    }
-    return best;
-}
-
-function editDistance(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        let prev = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const tmp = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-            prev = tmp;
-        }
-    }
-    return row[b.length];
-}

@@ -2,17 +2,24 @@
 // stack configuration and what every component consumes. Plain data only: secrets are not in
 // here (they travel as `pulumi.Output` secrets in `DeploymentSecrets`).
 
+import type { AwsSpec } from "./aws";
+import type { AzurePostgresBackendSpec, AzureSpec } from "./azure";
+import type { CloudSqlBackendSpec, GcpSpec } from "./gcp";
+
 export const PLATFORMS = ["docker", "aws", "azure", "gcp"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
 /** Platforms whose implementation exists in this version of the program. */
-export const AVAILABLE_PLATFORMS: readonly Platform[] = ["docker"];
+export const AVAILABLE_PLATFORMS: readonly Platform[] = ["docker", "aws", "azure", "gcp"];
 
-export const BACKEND_TYPES = ["sqlite", "postgres", "rds"] as const;
+export const BACKEND_TYPES = ["sqlite", "postgres", "rds", "azure-postgres", "cloudsql"] as const;
 export type BackendType = (typeof BACKEND_TYPES)[number];
 
 export const ARTIFACT_TYPES = ["local", "s3", "azure-blob", "gcs"] as const;
 export type ArtifactType = (typeof ARTIFACT_TYPES)[number];
+
+/** The artifact store each cloud platform reaches with its own identity, without keys. */
+export const NATIVE_ARTIFACTS: Record<Exclude<Platform, "docker">, ArtifactType> = { aws: "s3", azure: "azure-blob", gcp: "gcs" };
 
 /** Where the Docker platform mounts its named data volume inside the MLflow container. */
 export const DATA_MOUNT = "/mlflow";
@@ -39,12 +46,23 @@ export interface RdsBackendSpec {
     type: "rds";
     instanceClass: string;
     allocatedStorageGb: number;
+    /** Storage autoscaling ceiling. */
+    maxAllocatedStorageGb: number;
     database: string;
     authDatabase: string;
     user: string;
+    multiAz: boolean;
+    backupRetentionDays: number;
 }
 
-export type BackendSpec = SqliteBackendSpec | PostgresBackendSpec | RdsBackendSpec;
+/** The managed PostgreSQL of each cloud platform. */
+export const MANAGED_BACKEND: Record<Exclude<Platform, "docker">, "rds" | "azure-postgres" | "cloudsql"> = {
+    aws: "rds",
+    azure: "azure-postgres",
+    gcp: "cloudsql",
+};
+
+export type BackendSpec = SqliteBackendSpec | PostgresBackendSpec | RdsBackendSpec | AzurePostgresBackendSpec | CloudSqlBackendSpec;
 
 interface ArtifactsBase {
     /** Key prefix inside the store, so stacks can share a bucket. No leading/trailing slash. */
@@ -119,4 +137,8 @@ export interface DeploymentSpec {
     artifacts: ArtifactsSpec;
     /** Production turns on what protects data (`protect`, deletion protection...). */
     protectData: boolean;
+    /** Settings of the cloud platform in use (`mlflow:aws`, `mlflow:azure`, `mlflow:gcp`). */
+    aws?: AwsSpec;
+    azure?: AzureSpec;
+    gcp?: GcpSpec;
 }

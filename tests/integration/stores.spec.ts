@@ -7,7 +7,7 @@ import * as path from "path";
 import { parseConfig } from "../../components/config/parse";
 import { DeploymentSpec } from "../../components/config/spec";
 import { buildServerContract, ServerContract } from "../../components/contract";
-import { dockerPlatformFacts } from "../../components/platform/docker";
+import { dockerPlatformFacts } from "../../components/platform/docker/platform";
 import {
     azureBlobArtifactsContract,
     gcsArtifactsContract,

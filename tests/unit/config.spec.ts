@@ -96,13 +96,35 @@ describe("stack configuration", () => {
             assertWellFormed(m, "mlflow:platform", "pulumi config set mlflow:platform docker --stack dev");
         });
 
-        for (const platform of ["aws", "azure", "gcp"]) {
-            it(`platform ${platform} is not available yet (a message, not a crash)`, () => {
-                const m = failure("staging", { platform, backend: { type: "postgres", mode: "external" }, artifacts: { type: "s3" } }, ["postgresUrl"]);
-                assert.match(m, new RegExp(`mlflow:platform: "${platform}" is not available yet`));
-                assertWellFormed(m, "mlflow:platform", "--stack staging");
+        const regionKeys: Record<string, [string, string][]> = {
+            aws: [["mlflow:aws", "pulumi config set aws:region"]],
+            azure: [["mlflow:azure.location", "pulumi config set azure-native:location"]],
+            gcp: [
+                ["mlflow:gcp.project", "pulumi config set gcp:project"],
+                ["mlflow:gcp.region", "pulumi config set gcp:region"],
+            ],
+        };
+        for (const [platform, keys] of Object.entries(regionKeys)) {
+            it(`platform ${platform} without its region/project names the provider key to set`, () => {
+                const artifacts = { aws: "s3", azure: "azure-blob", gcp: "gcs" }[platform];
+                const m = failure("staging", { platform, backend: { type: "postgres", mode: "external" }, artifacts }, ["postgresUrl"]);
+                for (const [key, fix] of keys) {
+                    assertWellFormed(m, key, fix);
+                }
             });
         }
+
+        it("a store of another cloud needs keys on a cloud platform", () => {
+            const m = failure("staging", { platform: "gcp", backend: { type: "postgres", mode: "external" }, artifacts: "s3" }, ["postgresUrl"], {
+                providerConfig: { "gcp:project": "my-project-1", "gcp:region": "europe-west1" },
+            });
+            assertWellFormed(m, "mlflow:awsAccessKeyId", "--secret mlflow:awsAccessKeyId");
+        });
+
+        it("settings of another platform are refused", () => {
+            const m = failure("dev", { aws: { cpu: 1024 } });
+            assertWellFormed(m, "mlflow:aws", "pulumi config rm mlflow:aws");
+        });
 
         it("unknown backend type", () => {
             const m = failure("dev", { backend: { type: "mysql" } });
@@ -127,7 +149,7 @@ describe("stack configuration", () => {
             const m = failure("prod", { platform: "gcp", backend: "sqlite", artifacts: "gcs" });
             assert.match(m, /mlflow:backend.type: sqlite on platform gcp/);
             assert.match(m, /database is locked/);
-            assertWellFormed(m, "mlflow:backend.type", "pulumi config set --path mlflow:backend.type postgres --stack prod");
+            assertWellFormed(m, "mlflow:backend.type", "pulumi config set --path mlflow:backend.type cloudsql --stack prod");
         });
 
         it("RDS off AWS", () => {
@@ -144,7 +166,7 @@ describe("stack configuration", () => {
 
         it("a PostgreSQL container off Docker", () => {
             const m = failure("prod", { platform: "aws", backend: { type: "postgres", mode: "container" }, artifacts: "s3" });
-            assertWellFormed(m, "mlflow:backend.mode", "mlflow:backend.mode external");
+            assertWellFormed(m, "mlflow:backend.mode", "mlflow:backend.type rds");
         });
 
         it("malformed extra args: a value without its flag", () => {

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { parseConfig } from "../../components/config/parse";
 import { allowedHostPatterns, buildServerContract, imageSource } from "../../components/contract";
-import { dockerPlatformFacts } from "../../components/platform/docker";
+import { dockerPlatformFacts } from "../../components/platform/docker/platform";
 import { localArtifactsContract, s3ArtifactsContract, sqliteBackendContract, postgresBackendContract } from "../../components/stores/contracts";
 import { normalizePostgresUrl, postgresUri, sqliteUri } from "../../components/stores/uris";
 import { MLFLOW_VERSION } from "../../components/versions";

@@ -1,8 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { CONTAINER_PORT, ENTRYPOINT_IN_IMAGE, PlatformFacts, ServerContract } from "../contract";
-import { DATA_MOUNT, DeploymentSpec } from "../config/spec";
-import { dockerName } from "../naming";
+import { CONTAINER_PORT, ENTRYPOINT_IN_IMAGE, PlatformFacts, ServerContract } from "../../contract";
+import { DATA_MOUNT, DeploymentSpec } from "../../config/spec";
+import { dockerName } from "../../naming";
 
 /** Where secrets are mounted as files; the entrypoint turns each into an environment variable. */
 export const SECRETS_DIR = "/run/secrets/mlflow";

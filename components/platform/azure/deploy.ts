@@ -1,0 +1,6 @@
+// Platform azure: not wired yet.
+import { PlatformContext, PlatformResult } from "../types";
+
+export function deployOnAzure(ctx: PlatformContext): PlatformResult {
+    throw new Error(`platform ${ctx.spec.platform} is not implemented yet`);
+}
