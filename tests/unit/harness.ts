@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
+import { mockCall, mockResourceState } from "../../scripts/mocks";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -65,30 +66,6 @@ export function allStrings(v: unknown, out: string[] = []): string[] {
     return out;
 }
 
-/** Deterministic stand-ins for values providers compute. */
-function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-    switch (type) {
-        case "random:index/randomPassword:RandomPassword":
-            return { ...inputs, result: `generated ${name} p@ss:w/o?r#d%&` };
-        case "random:index/randomString:RandomString":
-            return { ...inputs, result: "k3x9q2ab" };
-        case "docker:index/remoteImage:RemoteImage":
-            return { ...inputs, imageId: `sha256:${name}`, repoDigest: `${String(inputs.name)}@sha256:0` };
-        case "docker:index/image:Image":
-            return { ...inputs, repoDigest: "", baseImageName: inputs.imageName };
-        case "azure-native:storage:StorageAccount":
-            return { ...inputs, name: inputs.accountName };
-        case "azure-native:storage:BlobContainer":
-            return { ...inputs, name: inputs.containerName };
-        case "azure-native:resources:ResourceGroup":
-            return { ...inputs, name: inputs.resourceGroupName };
-        case "aws:s3/bucket:Bucket":
-            return { ...inputs, arn: `arn:aws:s3:::${String(inputs.bucket)}` };
-        default:
-            return { ...inputs };
-    }
-}
-
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 export async function runProgram(stack: string, config: Record<string, unknown>, secretKeys: string[] = []): Promise<ProgramRun> {
@@ -97,15 +74,10 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
         {
             newResource: (args) => {
                 resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-                const state = computedState(args.type, args.name, args.inputs);
+                const state = mockResourceState(args.type, args.name, args.inputs);
                 return { id: `${args.name}-id`, state };
             },
-            call: (args) => {
-                if (args.token === "azure-native:storage:listStorageAccountKeys") {
-                    return { keys: [{ keyName: "key1", value: "mock-account-key", permissions: "FULL" }] };
-                }
-                return {};
-            },
+            call: (args) => mockCall(args.token, args.inputs),
         },
         "mlflow",
         stack,
