@@ -6,7 +6,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { DeploymentSpec } from "./config/spec";
-import { ArtifactStoreContract, BackendStoreContract, Value } from "./stores/types";
+import { ArtifactStoreContract, BackendStoreContract, combine, Value } from "./stores/types";
 import { MLFLOW_BASE_IMAGE } from "./versions";
 
 export const HEALTH_PATH = "/health";
@@ -26,10 +26,10 @@ export type ImageSource =
 export interface PlatformFacts {
     /** Port inside the container/process. */
     listenPort: number;
-    /** Host names (optionally host:port) clients use to reach the server. */
-    servedHosts: string[];
-    /** Browser origins of the UI (scheme://host[:port]). */
-    servedOrigins: string[];
+    /** Host names (optionally host:port) clients use to reach the server; may be resource outputs. */
+    servedHosts: Value[];
+    /** Browser origins of the UI (scheme://host[:port]); may be resource outputs. */
+    servedOrigins: Value[];
     /**
      * Behind a load balancer: how long the server keeps an idle connection open. It must be
      * longer than the balancer's idle timeout, or the balancer reuses a connection the server
@@ -110,8 +110,8 @@ export function buildServerContract(input: ContractInput): ServerContract {
         throw new Error("auth is enabled but no admin password / Flask secret key was given to the contract");
     }
 
-    const hosts = allowedHostPatterns([...platform.servedHosts, ...spec.allowedHosts]);
-    const origins = [...new Set([...platform.servedOrigins, ...spec.corsAllowedOrigins])];
+    const hosts = combine([...platform.servedHosts, ...spec.allowedHosts], (all) => allowedHostPatterns(all).join(","));
+    const originList = [...platform.servedOrigins, ...spec.corsAllowedOrigins];
 
     const args: Value[] = [
         "--host", "0.0.0.0",
@@ -119,13 +119,14 @@ export function buildServerContract(input: ContractInput): ServerContract {
         "--workers", String(spec.workers),
         "--serve-artifacts",
         "--artifacts-destination", artifacts.destination,
-        "--allowed-hosts", hosts.join(","),
+        "--allowed-hosts", hosts,
     ];
-    if (origins.length > 0) {
-        args.push("--cors-allowed-origins", origins.join(","));
+    if (originList.length > 0) {
+        args.push("--cors-allowed-origins", combine(originList, (all) => [...new Set(all)].join(",")));
     }
     if (platform.keepAliveSeconds !== undefined) {
-        args.push("--uvicorn-opts", `--timeout-keep-alive ${platform.keepAliveSeconds}`);
+        // One token: click would otherwise read "--timeout-keep-alive" as an option of its own.
+        args.push(`--uvicorn-opts=--timeout-keep-alive ${platform.keepAliveSeconds}`);
     }
 
     const env: Record<string, Value> = { ...spec.extraEnv, ...artifacts.env };

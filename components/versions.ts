@@ -10,3 +10,7 @@ export const MLFLOW_BASE_IMAGE = "ghcr.io/mlflow/mlflow";
 
 // PostgreSQL container run beside MLflow on Docker (backend `postgres`, mode `container`).
 export const POSTGRES_IMAGE = "postgres:17.6-bookworm";
+
+// Amazon RDS for PostgreSQL: the major version is pinned; RDS applies minor versions in the
+// maintenance window (autoMinorVersionUpgrade), never a major upgrade.
+export const RDS_POSTGRES_MAJOR = "17";

@@ -1,8 +1,13 @@
 // Deterministic stand-ins for what providers compute, for running the program under Pulumi mocks
 // (unit tests and the offline plan). Each cloud's resources get the outputs the program reads.
+import { awsCall, awsResourceState } from "./mocksAws";
 
 /** Deterministic stand-ins for values providers compute. */
 export function mockResourceState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    const aws = awsResourceState(type, name, inputs);
+    if (aws) {
+        return aws;
+    }
     switch (type) {
         case "random:index/randomPassword:RandomPassword":
             return { ...inputs, result: `generated ${name} p@ss:w/o?r#d%&` };
@@ -11,7 +16,7 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
         case "docker:index/remoteImage:RemoteImage":
             return { ...inputs, imageId: `sha256:${name}`, repoDigest: `${String(inputs.name)}@sha256:0` };
         case "docker:index/image:Image":
-            return { ...inputs, repoDigest: "", baseImageName: inputs.imageName };
+            return { ...inputs, repoDigest: `${String(inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${"0".repeat(64)}`, baseImageName: inputs.imageName };
         case "azure-native:storage:StorageAccount":
             return { ...inputs, name: inputs.accountName };
         case "azure-native:storage:BlobContainer":
@@ -27,6 +32,10 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
 
 /** Results of provider functions (data sources) the program calls. */
 export function mockCall(token: string, _inputs: Record<string, unknown>): Record<string, unknown> {
+    const aws = awsCall(token, _inputs);
+    if (aws) {
+        return aws;
+    }
     switch (token) {
         case "azure-native:storage:listStorageAccountKeys":
             return { keys: [{ keyName: "key1", value: "mock-account-key", permissions: "FULL" }] };

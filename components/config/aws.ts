@@ -148,6 +148,9 @@ export function parseAwsSettings(c: Collector, value: unknown, ctx: PlatformPars
     if (domain !== undefined && certificateArn === undefined && hostedZoneId === undefined) {
         c.add("aws.hostedZoneId", `is not set, and there is no certificateArn for ${domain}`, "the Route 53 zone of the domain (the program requests and DNS-validates a certificate), or aws.certificateArn", c.set("aws.hostedZoneId", "Z0123456789ABCDEFGHIJ"));
     }
+    if (certificateArn !== undefined && domain === undefined) {
+        c.add("aws.domain", "is not set, but certificateArn is", "the host name the certificate covers (the ALB's own name is not on it), e.g. mlflow.example.com", c.set("aws.domain", "mlflow.example.com"));
+    }
     if (hostedZoneId !== undefined && domain === undefined) {
         c.add("aws.domain", "is not set, but hostedZoneId is", "the host name to serve in that zone, e.g. mlflow.example.com", c.set("aws.domain", "mlflow.example.com"));
     }

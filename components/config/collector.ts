@@ -192,4 +192,6 @@ export interface PlatformParseContext {
     providerConfig: Readonly<Record<string, string | undefined>>;
     /** True on the prod stack: defaults that protect data and availability. */
     production: boolean;
+    /** mlflow:auth as parsed; undefined when it was invalid (then no cross-check). */
+    authEnabled?: boolean;
 }

@@ -117,7 +117,7 @@ export function parseConfig(input: ParseInput): ParseResult {
     const extraArgs = parseExtraArgs(c, raw.extraArgs);
     const extraEnv = parseExtraEnv(c, raw.extraEnv);
     const image = parseImage(c, raw.image);
-    const platformCtx: PlatformParseContext = { stack: input.stack, providerConfig: input.providerConfig ?? {}, production: input.stack === "prod" };
+    const platformCtx: PlatformParseContext = { stack: input.stack, providerConfig: input.providerConfig ?? {}, production: input.stack === "prod", authEnabled };
     const backend = parseBackend(c, raw.backend, input, platformCtx);
     const artifacts = parseArtifacts(c, raw.artifacts, input.stack);
     const cloud = parseCloudSettings(c, platform, raw, platformCtx, backend?.type);

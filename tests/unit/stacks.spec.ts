@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { allStrings, isSecretValue, plainStrings, ProgramRun, runProgram, stackFileConfig } from "./harness";
+import { dockerStackConfig } from "./fixtures";
+import { allStrings, isSecretValue, plainStrings, ProgramRun, runProgram } from "./harness";
 
 const STACKS = ["dev", "staging", "prod"];
 const runs: Record<string, ProgramRun> = {};
@@ -22,12 +23,12 @@ function envOf(run: ProgramRun): Record<string, string> {
     return Object.fromEntries((server(run).inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 }
 
-describe("stack files under mocks", function () {
+describe("Docker stacks under mocks (dev stack file; staging and prod on Docker)", function () {
     this.timeout(60000);
 
     before(async () => {
         for (const stack of STACKS) {
-            runs[stack] = await runProgram(stack, stackFileConfig(stack));
+            runs[stack] = await runProgram(stack, dockerStackConfig(stack));
         }
     });
 
@@ -103,7 +104,7 @@ describe("stack files under mocks", function () {
         const dbPassword = "db p@ss:w/rd?#%& x";
         const run = await runProgram(
             "staging",
-            { ...stackFileConfig("staging"), "mlflow:adminPassword": adminPassword, "mlflow:dbPassword": dbPassword },
+            { ...dockerStackConfig("staging"), "mlflow:adminPassword": adminPassword, "mlflow:dbPassword": dbPassword },
             ["mlflow:adminPassword", "mlflow:dbPassword"],
         );
         const secrets = [adminPassword, dbPassword, encodeURIComponent(dbPassword)];
@@ -158,7 +159,7 @@ describe("secrets are Output secrets", function () {
 
     it("the backend URI, admin password and Flask key are secret Outputs in the contract", async () => {
         const pulumi = await import("@pulumi/pulumi");
-        await runProgram("staging", stackFileConfig("staging"));
+        await runProgram("staging", dockerStackConfig("staging"));
         const { parseConfig } = await import("../../components/config/parse");
         const { Deployment } = await import("../../components/deployment");
         const { spec } = parseConfig({ project: "mlflow", stack: "staging", raw: { backend: { type: "postgres", mode: "container" } }, secretsSet: new Set() });

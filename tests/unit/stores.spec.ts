@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { allStrings, isSecretValue, plainStrings, runProgram, stackFileConfig } from "./harness";
+import { dockerStackConfig } from "./fixtures";
+import { allStrings, isSecretValue, plainStrings, runProgram } from "./harness";
 
 function uploadsOf(inputs: Record<string, unknown>): { file: string; content: string }[] {
     const u = inputs.uploads;
@@ -17,7 +18,7 @@ describe("stores under mocks", function () {
     it("s3 (created): private, encrypted, versioned, public access blocked; keys only as secrets", async () => {
         const run = await runProgram(
             "staging",
-            { ...stackFileConfig("staging"), "mlflow:artifacts": { type: "s3", region: "eu-west-1" }, "mlflow:awsAccessKeyId": "AKIAEXAMPLE", "mlflow:awsSecretAccessKey": "s3cr3t/key" },
+            { ...dockerStackConfig("staging"), "mlflow:artifacts": { type: "s3", region: "eu-west-1" }, "mlflow:awsAccessKeyId": "AKIAEXAMPLE", "mlflow:awsSecretAccessKey": "s3cr3t/key" },
             ["mlflow:awsAccessKeyId", "mlflow:awsSecretAccessKey"],
         );
         const bucket = run.one("aws:s3/bucket:Bucket");
@@ -54,7 +55,7 @@ describe("stores under mocks", function () {
     });
 
     it("azure-blob (created): HTTPS only, TLS 1.2, no public blob access, private container, key as secret", async () => {
-        const run = await runProgram("prod", { ...stackFileConfig("prod"), "mlflow:artifacts": { type: "azure-blob", location: "westeurope" } });
+        const run = await runProgram("prod", { ...dockerStackConfig("prod"), "mlflow:artifacts": { type: "azure-blob", location: "westeurope" } });
         const account = run.one("azure-native:storage:StorageAccount");
         assert.strictEqual(account.inputs.enableHttpsTrafficOnly, true);
         assert.strictEqual(account.inputs.allowBlobPublicAccess, false);
@@ -73,7 +74,7 @@ describe("stores under mocks", function () {
     });
 
     it("gcs (created): uniform access, public access prevented, versioned; prod keeps it", async () => {
-        const run = await runProgram("prod", { ...stackFileConfig("prod"), "mlflow:artifacts": { type: "gcs", location: "EU" } });
+        const run = await runProgram("prod", { ...dockerStackConfig("prod"), "mlflow:artifacts": { type: "gcs", location: "EU" } });
         const bucket = run.one("gcp:storage/bucket:Bucket");
         assert.strictEqual(bucket.inputs.uniformBucketLevelAccess, true);
         assert.strictEqual(bucket.inputs.publicAccessPrevention, "enforced");
@@ -85,7 +86,7 @@ describe("stores under mocks", function () {
 
     it("postgres (container): pinned image, own volume, health check, no host port, password as a secret file", async () => {
         const dbPassword = "db p@ss:w/rd?#%& x";
-        const run = await runProgram("staging", { ...stackFileConfig("staging"), "mlflow:dbPassword": dbPassword }, ["mlflow:dbPassword"]);
+        const run = await runProgram("staging", { ...dockerStackConfig("staging"), "mlflow:dbPassword": dbPassword }, ["mlflow:dbPassword"]);
         const pg = run.byType("docker:index/container:Container").find((r) => String(r.inputs.name) === "mlflow-staging-postgres")!;
         assert.ok(run.byType("docker:index/remoteImage:RemoteImage").some((i) => /^postgres:\d+\.\d+/.test(String(i.inputs.name))));
         assert.deepStrictEqual(pg.inputs.volumes, [{ volumeName: "mlflow-staging-pgdata", containerPath: "/var/lib/postgresql/data" }]);

@@ -1,6 +1,105 @@
-// Platform aws: not wired yet.
+// AWS: RDS PostgreSQL (or an external server), S3 artifacts through the task role, the server
+// on ECS Fargate behind an ALB, every secret in Secrets Manager.
+import * as pulumi from "@pulumi/pulumi";
+import { createArtifactStore } from "../../artifacts/select";
+import { S3Artifacts } from "../../artifacts/s3";
+import { ExternalPostgresBackend } from "../../backend/externalPostgres";
+import { RdsBackend } from "../../backend/rds";
+import { DeploymentSpec } from "../../config/spec";
+import { buildServerContract } from "../../contract";
+import { BackendStoreContract } from "../../stores/types";
 import { PlatformContext, PlatformResult } from "../types";
+import { AwsLoadBalancer } from "./loadBalancer";
+import { AwsNetwork } from "./network";
+import { awsPlatformFacts, hasTls, s3ArtifactPolicy } from "./policies";
+import { AwsImage } from "./registry";
+import { AwsSecrets } from "./secrets";
+import { AwsService } from "./service";
 
 export function deployOnAws(ctx: PlatformContext): PlatformResult {
-    throw new Error(`platform ${ctx.spec.platform} is not implemented yet`);
+    const { name, secrets, parent } = ctx;
+    const aws = ctx.spec.aws;
+    if (!aws) {
+        throw new Error("platform aws needs the mlflow:aws settings (parseConfig fills them in)");
+    }
+    // A bucket the program creates lives in the provider's region: tell the server's S3 client.
+    const spec: DeploymentSpec =
+        ctx.spec.artifacts.type === "s3" && !ctx.spec.artifacts.region && !ctx.spec.artifacts.endpointUrl
+            ? { ...ctx.spec, artifacts: { ...ctx.spec.artifacts, region: aws.region } }
+            : ctx.spec;
+    const opts = { parent };
+
+    const network = new AwsNetwork(
+        `${name}-network`,
+        {
+            spec: aws.network,
+            namePrefix: spec.namePrefix,
+            natGateway: aws.taskSubnets === "private" && !aws.network.vpcId,
+            ingressCidrs: aws.ingressCidrs,
+            https: hasTls(aws),
+            database: spec.backend.type === "rds",
+        },
+        opts,
+    );
+
+    let backend: BackendStoreContract;
+    let databaseEndpoint: pulumi.Output<string> | undefined;
+    switch (spec.backend.type) {
+        case "rds": {
+            const rds = new RdsBackend(
+                `${name}-backend`,
+                { spec: spec.backend, namePrefix: spec.namePrefix, subnetIds: network.privateSubnetIds, securityGroupId: network.dbSecurityGroup!.id, password: secrets.dbPassword, protectData: spec.protectData },
+                opts,
+            );
+            backend = rds.contract;
+            databaseEndpoint = rds.endpoint;
+            break;
+        }
+        case "postgres":
+            // parseConfig allows only mode external off Docker.
+            backend = new ExternalPostgresBackend(`${name}-backend`, { spec: spec.backend, url: secrets.postgresUrl! }, opts).contract;
+            break;
+        default:
+            throw new Error(`backend ${spec.backend.type} does not run on platform aws`);
+    }
+
+    const { store, contract: artifacts } = createArtifactStore({ ...ctx, spec });
+    const s3Store = store instanceof S3Artifacts && spec.artifacts.type === "s3" && !spec.artifacts.endpointUrl ? store : undefined;
+    const artifactPolicy = s3Store && s3Store.bucketName.apply((bucket) => s3ArtifactPolicy(bucket, spec.artifacts.prefix));
+
+    const loadBalancer = new AwsLoadBalancer(
+        `${name}-lb`,
+        { aws, namePrefix: spec.namePrefix, vpcId: network.vpcId, subnetIds: network.publicSubnetIds, securityGroupId: network.albSecurityGroup.id },
+        opts,
+    );
+
+    const contract = buildServerContract({ spec, backend, artifacts, platform: awsPlatformFacts(aws, loadBalancer.dnsName), auth: ctx.auth });
+    const taskSecrets = new AwsSecrets(`${name}-secrets`, { namePrefix: spec.namePrefix, values: contract.secretEnv, protectData: spec.protectData }, opts);
+    const image = new AwsImage(`${name}-image`, { source: contract.image, namePrefix: spec.namePrefix }, opts);
+
+    const service = new AwsService(
+        `${name}-service`,
+        {
+            aws,
+            namePrefix: spec.namePrefix,
+            contract,
+            imageRef: image.ref,
+            secrets: taskSecrets,
+            artifactPolicy,
+            subnetIds: aws.taskSubnets === "public" ? network.publicSubnetIds : network.privateSubnetIds,
+            securityGroupId: network.taskSecurityGroup.id,
+            targetGroupArn: loadBalancer.targetGroup.arn,
+            dependsOn: [loadBalancer.listener],
+        },
+        opts,
+    );
+
+    return {
+        url: loadBalancer.url,
+        contract,
+        artifactDestination: pulumi.output(artifacts.destination),
+        logs: service.logGroup.name,
+        artifactStore: store instanceof S3Artifacts ? store.bucketName : undefined,
+        databaseEndpoint,
+    };
 }
