@@ -15,6 +15,33 @@ export interface RegisteredResource {
     type: string;
     name: string;
     inputs: Record<string, unknown>;
+    /** The resource options that matter for data safety (the mock monitor does not see them). */
+    options: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[]; deleteBeforeReplace?: boolean };
+}
+
+/** Options of each registration, keyed `type::name`, captured before the mock monitor sees it. */
+const registeredOptions = new Map<string, RegisteredResource["options"]>();
+let optionsHooked = false;
+
+function hookResourceOptions(): void {
+    if (optionsHooked) {
+        return;
+    }
+    optionsHooked = true;
+    // Resource constructors call this module's export at call time, so wrapping it sees every registration.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const runtimeResource = require("@pulumi/pulumi/runtime/resource") as { registerResource: (...args: unknown[]) => unknown };
+    const original = runtimeResource.registerResource;
+    runtimeResource.registerResource = (...args: unknown[]) => {
+        const [, , type, name, , , , , opts] = args as [unknown, unknown, string, string, unknown, unknown, unknown, unknown, pulumi.CustomResourceOptions | undefined];
+        registeredOptions.set(`${type}::${name}`, {
+            protect: opts?.protect,
+            retainOnDelete: opts?.retainOnDelete,
+            ignoreChanges: opts?.ignoreChanges,
+            deleteBeforeReplace: opts?.deleteBeforeReplace,
+        });
+        return original(...args);
+    };
 }
 
 export interface ProgramRun {
@@ -70,10 +97,12 @@ const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 export async function runProgram(stack: string, config: Record<string, unknown>, secretKeys: string[] = []): Promise<ProgramRun> {
     const resources: RegisteredResource[] = [];
+    hookResourceOptions();
+    registeredOptions.clear();
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => {
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+                resources.push({ type: args.type, name: args.name, inputs: args.inputs, options: registeredOptions.get(`${args.type}::${args.name}`) ?? {} });
                 const state = mockResourceState(args.type, args.name, args.inputs);
                 return { id: `${args.name}-id`, state };
             },
