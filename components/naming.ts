@@ -67,3 +67,63 @@ export function gcsBucketName(project: string, stack: string, suffix: string): s
 export function dockerName(namePrefix: string, what: string): string {
     return resourceName(namePrefix, what);
 }
+
+/**
+ * GCP resource ids (Cloud Run services, Cloud SQL instances, networks, Artifact Registry
+ * repositories, secrets): lower-case letters, digits and hyphens, starting with a letter,
+ * not ending with a hyphen, at most `max` characters (Cloud Run services allow 49).
+ */
+export function gcpName(namePrefix: string, what: string, max = 49): string {
+    let s = slug(`${namePrefix}-${what}`);
+    if (!/^[a-z]/.test(s)) {
+        s = `m-${s}`;
+    }
+    return trimTo(s, max);
+}
+
+/** Service account ids: 6-30 characters of a-z 0-9 -, starting with a letter, not ending with -. */
+export function gcpServiceAccountId(namePrefix: string, what: string): string {
+    const s = gcpName(namePrefix, what, 30);
+    return s.length >= 6 ? s : `${s}-sa`.padEnd(6, "0");
+}
+
+/** Azure names that must be globally unique or follow a service's own rules. */
+function alnum(s: string): string {
+    return s.toLowerCase().replace(/[^a-z0-9]/g, "");
+}
+
+/** Azure Container Registry: 5-50 letters and digits, globally unique (`<name>.azurecr.io`). */
+export function containerRegistryName(project: string, stack: string, suffix: string): string {
+    checkSuffix(suffix);
+    const base = `${alnum(project + stack)}acr`;
+    const name = `${base.slice(0, 50 - suffix.length)}${suffix}`;
+    return /^[a-z]/.test(name) ? name : `r${name.slice(0, 49)}`;
+}
+
+/** Key Vault: 3-24 letters, digits and single hyphens, starting with a letter, globally unique. */
+export function keyVaultName(project: string, stack: string, suffix: string): string {
+    checkSuffix(suffix);
+    let base = trimTo(slug(`${project}-${stack}`).replace(/-{2,}/g, "-"), 24 - suffix.length - 1);
+    if (!/^[a-z]/.test(base)) {
+        base = trimTo(`kv${base}`, 24 - suffix.length - 1);
+    }
+    return `${base}-${suffix}`;
+}
+
+/** PostgreSQL Flexible Server: 3-63 lower-case letters, digits and hyphens, globally unique (DNS). */
+export function postgresServerName(namePrefix: string, suffix: string): string {
+    checkSuffix(suffix);
+    return `${trimTo(slug(`${namePrefix}-pg`), 63 - suffix.length - 1)}-${suffix}`;
+}
+
+/**
+ * Container App: 2-32 lower-case letters, digits and single hyphens, starting with a letter,
+ * ending with a letter or digit. It is the first label of the app's FQDN.
+ */
+export function containerAppName(namePrefix: string, what: string): string {
+    let s = trimTo(slug(`${namePrefix}-${what}`).replace(/-{2,}/g, "-"), 32);
+    if (!/^[a-z]/.test(s)) {
+        s = trimTo(`app-${s}`, 32);
+    }
+    return s;
+}

@@ -1,12 +1,17 @@
 // Deterministic stand-ins for what providers compute, for running the program under Pulumi mocks
 // (unit tests and the offline plan). Each cloud's resources get the outputs the program reads.
 import { awsCall, awsResourceState } from "./mocksAws";
+import { azureCall, azureResourceState } from "./mocksAzure";
 
 /** Deterministic stand-ins for values providers compute. */
 export function mockResourceState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
     const aws = awsResourceState(type, name, inputs);
     if (aws) {
         return aws;
+    }
+    const azure = azureResourceState(type, name, inputs);
+    if (azure) {
+        return azure;
     }
     switch (type) {
         case "random:index/randomPassword:RandomPassword":
@@ -25,6 +30,22 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
             return { ...inputs, name: inputs.resourceGroupName };
         case "aws:s3/bucket:Bucket":
             return { ...inputs, arn: `arn:aws:s3:::${String(inputs.bucket)}` };
+        case "gcp:serviceaccount/account:Account": {
+            const email = `${String(inputs.accountId)}@${String(inputs.project)}.iam.gserviceaccount.com`;
+            return { ...inputs, email, member: `serviceAccount:${email}`, name: `projects/${String(inputs.project)}/serviceAccounts/${email}` };
+        }
+        case "gcp:projects/serviceIdentity:ServiceIdentity": {
+            const email = `service-123456789012@gcp-sa-${String(inputs.service).split(".")[0]}.iam.gserviceaccount.com`;
+            return { ...inputs, email, member: `serviceAccount:${email}` };
+        }
+        case "gcp:sql/databaseInstance:DatabaseInstance":
+            return { ...inputs, connectionName: `${String(inputs.project)}:${String(inputs.region)}:${String(inputs.name)}`, privateIpAddress: "10.20.0.3" };
+        case "gcp:secretmanager/secretVersion:SecretVersion":
+            return { ...inputs, version: "1", name: `${String(inputs.secret)}/versions/1` };
+        case "gcp:cloudrunv2/service:Service":
+            return { ...inputs, uri: `https://${String(inputs.name)}-k3x9q2abcd-ew.a.run.app` };
+        case "gcp:compute/network:Network":
+            return { ...inputs, selfLink: `https://www.googleapis.com/compute/v1/projects/${String(inputs.project)}/global/networks/${String(inputs.name)}` };
         default:
             return { ...inputs };
     }
@@ -36,7 +57,13 @@ export function mockCall(token: string, _inputs: Record<string, unknown>): Recor
     if (aws) {
         return aws;
     }
+    const azure = azureCall(token, _inputs);
+    if (azure) {
+        return azure;
+    }
     switch (token) {
+        case "gcp:organizations/getClientConfig:getClientConfig":
+            return { accessToken: "mock-gcp-access-token", project: "mock-project", region: "europe-west1", zone: "europe-west1-b", id: "mock" };
         case "azure-native:storage:listStorageAccountKeys":
             return { keys: [{ keyName: "key1", value: "mock-account-key", permissions: "FULL" }] };
         default:

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One-time setup of a checkout: Node 22 (from the npm registry, under .tools/), the npm
 # packages (exact pins from package-lock.json), PostgreSQL for the integration tests (Debian
-# package, when run as root and missing), and the Python virtualenv (.venv) with the server's
-# pinned requirements plus the store emulators.
+# package, when run as root and missing), the Python virtualenv (.venv) with the server's
+# pinned requirements plus the store emulators, and actionlint (built with Go, when Go is there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,4 +33,17 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "== pip install (server requirements + emulators)"
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/integration/requirements.txt
+
+# The previous MLflow minor, which writes the old-schema database of the upgrade test.
+if [ ! -x .tools/mlflow-previous/bin/python ]; then
+    echo "== creating .tools/mlflow-previous"
+    python3 -m venv .tools/mlflow-previous
+fi
+echo "== pip install (previous MLflow for the upgrade test)"
+.tools/mlflow-previous/bin/pip install --quiet --disable-pip-version-check -r tests/integration/requirements-previous.txt
+if command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ]; then
+    bash scripts/lint-workflows.sh --install
+else
+    echo "!! Go not found: actionlint (npm run lint:workflows, part of .ci/run) needs it; https://go.dev/dl/"
+fi
 echo "== setup done"

@@ -32,6 +32,10 @@ export class AzureBlobArtifacts extends pulumi.ComponentResource {
     readonly containerName: pulumi.Output<string>;
     readonly destination: pulumi.Output<string>;
     readonly account?: storage.StorageAccount;
+    /** The resource group of a created account (created here, or spec.resourceGroup). */
+    readonly resourceGroupName?: pulumi.Output<string>;
+    /** ARM id of a created container: the scope of the server identity's role assignment. */
+    readonly containerId?: pulumi.Output<string>;
 
     constructor(name: string, args: AzureBlobArtifactsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlflow:artifacts:AzureBlob", name, {}, opts);
@@ -52,6 +56,7 @@ export class AzureBlobArtifacts extends pulumi.ComponentResource {
                     dataOpts,
                 );
                 this.containerName = container.name;
+                this.containerId = container.id;
             }
         } else {
             const resourceGroupName: pulumi.Input<string> =
@@ -82,6 +87,8 @@ export class AzureBlobArtifacts extends pulumi.ComponentResource {
             );
             this.accountName = this.account.name;
             this.containerName = container.name;
+            this.containerId = container.id;
+            this.resourceGroupName = pulumi.output(resourceGroupName);
             if (args.useAccountKey) {
                 accountKey = storage
                     .listStorageAccountKeysOutput({ accountName: this.account.name, resourceGroupName }, { parent: this })

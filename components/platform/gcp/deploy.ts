@@ -1,6 +1,109 @@
-// Platform gcp: not wired yet.
+// GCP: Cloud Run running the one server contract, Cloud SQL for PostgreSQL on a private network
+// (or an external PostgreSQL), GCS artifacts reached with the service's own identity, secrets in
+// Secret Manager. No service account key anywhere.
+import * as pulumi from "@pulumi/pulumi";
+import { createArtifactStore } from "../../artifacts/select";
+import { GcsArtifacts } from "../../artifacts/gcs";
+import { CloudSqlBackend } from "../../backend/cloudSql";
+import { ExternalPostgresBackend } from "../../backend/externalPostgres";
+import { buildServerContract } from "../../contract";
+import { BackendStoreContract } from "../../stores/types";
 import { PlatformContext, PlatformResult } from "../types";
+import { GcpApis } from "./apis";
+import { GcpCloudRunService } from "./cloudRun";
+import { gcpNames, gcpPlatformFacts, logsUrl, requiredApis } from "./facts";
+import { GcpServerIdentity } from "./identity";
+import { GcpNetwork } from "./network";
+import { GcpImage } from "./registry";
+import { GcpSecrets } from "./secrets";
 
 export function deployOnGcp(ctx: PlatformContext): PlatformResult {
-    throw new Error(`platform ${ctx.spec.platform} is not implemented yet`);
+    const { name, spec, secrets, parent } = ctx;
+    const gcp = spec.gcp;
+    if (!gcp) {
+        throw new Error("platform gcp needs its settings (mlflow:gcp, gcp:project, gcp:region); parseConfig provides them");
+    }
+    const { project, region } = gcp;
+    const names = gcpNames(spec.namePrefix);
+    const apis = new GcpApis(`${name}-apis`, { project, apis: requiredApis(spec) }, { parent });
+    const afterApis = apis.services;
+
+    let backend: BackendStoreContract;
+    let databaseEndpoint: pulumi.Output<string> | undefined;
+    let vpc: { network: pulumi.Input<string>; subnetwork: pulumi.Input<string> } | undefined;
+    const waitFor: pulumi.Resource[] = [...afterApis];
+    switch (spec.backend.type) {
+        case "cloudsql": {
+            const network = new GcpNetwork(`${name}-network`, { project, region, spec: gcp.network, names, dependsOn: afterApis }, { parent });
+            const db = new CloudSqlBackend(
+                `${name}-backend`,
+                {
+                    spec: spec.backend,
+                    project,
+                    region,
+                    stack: spec.stack,
+                    instanceBaseName: names.sqlInstanceBase,
+                    privateNetwork: network.networkId,
+                    password: secrets.dbPassword,
+                    protectData: spec.protectData,
+                    dependsOn: [...afterApis, ...network.ready],
+                },
+                { parent },
+            );
+            backend = db.contract;
+            databaseEndpoint = db.endpoint;
+            vpc = { network: network.networkName, subnetwork: network.subnetworkName };
+            waitFor.push(db);
+            break;
+        }
+        case "postgres":
+            if (spec.backend.mode === "external" && secrets.postgresUrl) {
+                backend = new ExternalPostgresBackend(`${name}-backend`, { spec: spec.backend, url: secrets.postgresUrl }, { parent }).contract;
+                break;
+            }
+            throw new Error("platform gcp runs postgres only as an external server (mlflow:postgresUrl), or backend type cloudsql");
+        default:
+            // parseConfig refuses these first; this guards programmatic use of the wiring.
+            throw new Error(`backend ${spec.backend.type} does not run on platform gcp`);
+    }
+
+    const { store, contract: artifacts } = createArtifactStore(ctx);
+    const bucket = store instanceof GcsArtifacts ? store.bucketName : undefined;
+    const identity = new GcpServerIdentity(
+        `${name}-identity`,
+        { project, accountId: names.serviceAccountId, namePrefix: spec.namePrefix, bucket, dependsOn: afterApis },
+        { parent },
+    );
+
+    const contract = buildServerContract({ spec, backend, artifacts, platform: gcpPlatformFacts(spec, gcp), auth: ctx.auth });
+    const secretStore = new GcpSecrets(
+        `${name}-secrets`,
+        { project, region, namePrefix: spec.namePrefix, values: contract.secretEnv, accessor: identity.member, dependsOn: afterApis },
+        { parent },
+    );
+    const image = new GcpImage(`${name}-image`, { project, region, repositoryId: names.repository, source: contract.image, dependsOn: afterApis }, { parent });
+
+    const run = new GcpCloudRunService(
+        `${name}-platform`,
+        {
+            spec,
+            contract,
+            serviceName: names.service,
+            imageRef: image.imageRef,
+            serviceAccountEmail: identity.email,
+            secretRefs: secretStore.refs,
+            vpc,
+            dependsOn: [...waitFor, ...identity.grants, ...secretStore.grants],
+        },
+        { parent },
+    );
+
+    return {
+        url: run.url,
+        contract,
+        artifactDestination: pulumi.output(artifacts.destination),
+        logs: pulumi.output(logsUrl(project, region, names.service)),
+        artifactStore: bucket ? pulumi.interpolate`gs://${bucket}` : undefined,
+        databaseEndpoint,
+    };
 }

@@ -1,0 +1,120 @@
+import * as dbforpostgresql from "@pulumi/azure-native/dbforpostgresql";
+import * as privatedns from "@pulumi/azure-native/privatedns";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { AzurePostgresBackendSpec } from "../config/azure";
+import { postgresServerName, resourceName, SUFFIX_LENGTH } from "../naming";
+import { postgresBackendContract } from "../stores/contracts";
+import { BackendStoreContract } from "../stores/types";
+
+export const AZURE_POSTGRES_PORT = 5432;
+
+export interface AzurePostgresBackendArgs {
+    spec: AzurePostgresBackendSpec;
+    namePrefix: string;
+    resourceGroupName: pulumi.Input<string>;
+    location: string;
+    /** The virtual network the server's private DNS zone is linked to. */
+    vnetId: pulumi.Input<string>;
+    /** A subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers. */
+    delegatedSubnetId: pulumi.Input<string>;
+    protectData: boolean;
+}
+
+/**
+ * Azure Database for PostgreSQL Flexible Server with private access only: in a delegated subnet,
+ * resolved through its own private DNS zone, public network access disabled. Backups with a
+ * retention (geo-redundant by config), zone-redundant high availability by config, one database
+ * for MLflow and one for the basic-auth app.
+ */
+export class AzurePostgresBackend extends pulumi.ComponentResource {
+    readonly contract: BackendStoreContract;
+    readonly server: dbforpostgresql.Server;
+    readonly fqdn: pulumi.Output<string>;
+    /** host:port, for the stack output. */
+    readonly endpoint: pulumi.Output<string>;
+    readonly uri: pulumi.Output<string>;
+
+    constructor(name: string, args: AzurePostgresBackendArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlflow:backend:AzurePostgres", name, {}, opts);
+        const { spec } = args;
+        const dataOpts = { parent: this, protect: args.protectData, retainOnDelete: args.protectData };
+
+        const zone = new privatedns.PrivateZone(
+            `${name}-dns`,
+            // A Flexible Server's private zone must end in .postgres.database.azure.com.
+            { privateZoneName: `${resourceName(args.namePrefix, "pg")}.private.postgres.database.azure.com`, resourceGroupName: args.resourceGroupName, location: "global" },
+            { parent: this },
+        );
+        const link = new privatedns.VirtualNetworkLink(
+            `${name}-dns-link`,
+            {
+                privateZoneName: zone.name,
+                resourceGroupName: args.resourceGroupName,
+                virtualNetworkLinkName: resourceName(args.namePrefix, "vnet-link"),
+                location: "global",
+                virtualNetwork: { id: args.vnetId },
+                registrationEnabled: false,
+            },
+            { parent: this },
+        );
+
+        // Letters and digits only: no percent-encoding surprises, and it meets Azure's complexity rule.
+        const password = new random.RandomPassword(
+            `${name}-password`,
+            { length: 32, special: false, minUpper: 2, minLower: 2, minNumeric: 2 },
+            { parent: this },
+        ).result;
+        const suffix = new random.RandomString(`${name}-suffix`, { length: SUFFIX_LENGTH, special: false, upper: false }, { parent: this });
+
+        this.server = new dbforpostgresql.Server(
+            `${name}-server`,
+            {
+                serverName: suffix.result.apply((s) => postgresServerName(args.namePrefix, s)),
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                version: spec.version,
+                administratorLogin: spec.user,
+                administratorLoginPassword: pulumi.secret(password),
+                authConfig: { passwordAuth: "Enabled", activeDirectoryAuth: "Disabled" },
+                sku: { name: spec.skuName, tier: spec.tier },
+                storage: { storageSizeGB: spec.storageGb, autoGrow: "Enabled" },
+                backup: { backupRetentionDays: spec.backupRetentionDays, geoRedundantBackup: spec.geoRedundantBackup ? "Enabled" : "Disabled" },
+                highAvailability: { mode: spec.highAvailability ? "ZoneRedundant" : "Disabled" },
+                network: {
+                    delegatedSubnetResourceId: args.delegatedSubnetId,
+                    privateDnsZoneArmResourceId: zone.id,
+                    publicNetworkAccess: "Disabled",
+                },
+                createMode: "Create",
+            },
+            // The zone must be linked to the network before the server registers its record.
+            { ...dataOpts, dependsOn: [link] },
+        );
+
+        const databases = [spec.database, spec.authDatabase].map(
+            (database) =>
+                new dbforpostgresql.Database(
+                    `${name}-db-${database.replace(/_/g, "-")}`,
+                    { databaseName: database, serverName: this.server.name, resourceGroupName: args.resourceGroupName, charset: "UTF8", collation: "en_US.utf8" },
+                    dataOpts,
+                ),
+        );
+
+        this.fqdn = this.server.fullyQualifiedDomainName.apply((f) => f ?? "");
+        this.endpoint = pulumi.interpolate`${this.fqdn}:${AZURE_POSTGRES_PORT}`;
+        // The URI names the host only once both databases exist, so the server never starts on a missing one.
+        const host = pulumi.all([this.fqdn, ...databases.map((d) => d.id)]).apply(([fqdn]) => fqdn);
+        const contract = postgresBackendContract({
+            host,
+            port: AZURE_POSTGRES_PORT,
+            user: spec.user,
+            password: pulumi.secret(password),
+            database: spec.database,
+            authDatabase: spec.authDatabase,
+        });
+        this.contract = { ...contract, uri: pulumi.secret(pulumi.output(contract.uri)), authUri: pulumi.secret(pulumi.output(contract.authUri)) };
+        this.uri = this.contract.uri as pulumi.Output<string>;
+        this.registerOutputs({ endpoint: this.endpoint, serverName: this.server.name });
+    }
+}

@@ -1,0 +1,126 @@
+// What the Azure platform knows before any resource exists: names, the host names and origins
+// it serves, probes, scaling and the built-in roles it grants. Pure: no resources.
+
+import { AzureSpec } from "../../config/azure";
+import { DeploymentSpec } from "../../config/spec";
+import { CONTAINER_PORT, HEALTH_PATH, PlatformFacts } from "../../contract";
+import { containerAppName, resourceName } from "../../naming";
+
+/** DNS suffix of every Container Apps environment's default domain (`<unique>.<region>.azurecontainerapps.io`). */
+export const CONTAINER_APPS_DNS_SUFFIX = "azurecontainerapps.io";
+
+/** The workload profile the app runs on: serverless, billed per second of vCPU and memory. */
+export const CONSUMPTION_PROFILE = "Consumption";
+
+/** Name of the container inside the app. */
+export const SERVER_CONTAINER_NAME = "mlflow";
+
+/** Built-in Azure role definitions (the GUIDs are the same in every tenant). */
+export const AZURE_ROLES = {
+    /** Read, write and delete blobs (data plane). */
+    storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    /** Read secret contents (data plane), for Key Vault references. */
+    keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
+    /** Pull images from a container registry. */
+    acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+} as const;
+
+export function roleDefinitionId(subscriptionId: string, roleGuid: string): string {
+    return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleGuid}`;
+}
+
+/** The resource names of one stack on Azure (globally unique ones get a random suffix elsewhere). */
+export function azureNames(namePrefix: string) {
+    return {
+        resourceGroup: resourceName(namePrefix, "rg"),
+        vnet: resourceName(namePrefix, "vnet"),
+        appsSubnet: "container-apps",
+        databaseSubnet: "postgres",
+        logs: resourceName(namePrefix, "logs"),
+        environment: resourceName(namePrefix, "env"),
+        identity: resourceName(namePrefix, "server-identity"),
+        app: containerAppName(namePrefix, "server"),
+        /** Repository of the built image in the registry (the contract's tag starts with it). */
+        repository: resourceName(namePrefix, "server"),
+    };
+}
+
+/**
+ * The Host header patterns of the app's default FQDN, `<app>.<unique>.<region>.azurecontainerapps.io`.
+ * `<unique>` is chosen by Azure when the environment is created, and the contract is built before
+ * that (no dependency cycle), so it is a wildcard. MLflow matches `--allowed-hosts` entries that
+ * contain `*` with Python's fnmatch (mlflow/server/security_utils.py is_allowed_host_header),
+ * where `*` also matches dots.
+ */
+export function defaultHostPattern(appName: string, location: string): string {
+    return `${appName}.*.${location}.${CONTAINER_APPS_DNS_SUFFIX}`;
+}
+
+/**
+ * The browser origin pattern of the default FQDN. MLflow 3.x reads `--cors-allowed-origins` three
+ * ways: its own CORS-blocking middleware uses fnmatch for entries with `*` (the one that decides
+ * whether the UI may write), Starlette's CORSMiddleware matches entries exactly, and Flask-CORS
+ * treats any entry with `*`, `[`, `?`... as a regular expression matched at the start of the
+ * origin. A plain `https://<app>.*.<region>.azurecontainerapps.io` would, read as a regex, also
+ * match `https://<app>-x.westeurope-azurecontainerapps-io.evil.example` and give that site
+ * credentialed cross-origin reads. Here `[!/]` is "any character but /" for fnmatch (it matches
+ * the dot before the region) and "`!` or `/`" for a regex, which no browser origin contains
+ * after the scheme: the regex reading never matches, so only MLflow's fnmatch check uses it.
+ */
+export function defaultOriginPattern(appName: string, location: string): string {
+    return `https://${appName}.*[!/]${location}.${CONTAINER_APPS_DNS_SUFFIX}`;
+}
+
+/** Host names and origins the Azure platform serves: pure, so the contract can be built first. */
+export function azurePlatformFacts(spec: DeploymentSpec, azure: AzureSpec): PlatformFacts {
+    const app = azureNames(spec.namePrefix).app;
+    const hosts = [defaultHostPattern(app, azure.location)];
+    const origins = [defaultOriginPattern(app, azure.location)];
+    if (azure.customDomain) {
+        hosts.push(azure.customDomain);
+        origins.push(`https://${azure.customDomain}`);
+    }
+    return { listenPort: CONTAINER_PORT, servedHosts: hosts, servedOrigins: origins };
+}
+
+/** Key Vault and Container Apps secret name for an environment variable: MLFLOW_BACKEND_STORE_URI -> mlflow-backend-store-uri. */
+export function secretNameForEnv(envName: string): string {
+    const s = envName.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+    if (!/^[a-z][a-z0-9-]{0,126}$/.test(s)) {
+        throw new Error(`cannot derive a secret name from ${JSON.stringify(envName)}`);
+    }
+    return s;
+}
+
+export interface ProbeSpec {
+    type: "Startup" | "Readiness" | "Liveness";
+    httpGet: { path: string; port: number; scheme: "HTTP" };
+    initialDelaySeconds: number;
+    periodSeconds: number;
+    timeoutSeconds: number;
+    failureThreshold: number;
+    successThreshold?: number;
+}
+
+/**
+ * Probes on /health (exempt from MLflow's Host check). Container Apps caps failureThreshold at 10
+ * and initialDelaySeconds at 60: the startup probe allows 60 + 10 x 30 s for a first start that
+ * creates or upgrades the schema before liveness takes over.
+ */
+export function azureProbes(port: number, path: string = HEALTH_PATH): ProbeSpec[] {
+    const httpGet = { path, port, scheme: "HTTP" as const };
+    return [
+        { type: "Startup", httpGet, initialDelaySeconds: 10, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 10 },
+        { type: "Readiness", httpGet, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3, successThreshold: 1 },
+        { type: "Liveness", httpGet, initialDelaySeconds: 5, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },
+    ];
+}
+
+/** Replica bounds and the HTTP scale rule; a SQLite-like single-replica backend never reaches here. */
+export function azureScale(azure: AzureSpec) {
+    return {
+        minReplicas: azure.minReplicas,
+        maxReplicas: azure.maxReplicas,
+        rules: [{ name: "http-concurrency", http: { metadata: { concurrentRequests: String(azure.concurrentRequests) } } }],
+    };
+}
