@@ -62,6 +62,8 @@ export function mockCall(token: string, _inputs: Record<string, unknown>): Recor
         return azure;
     }
     switch (token) {
+        case "gcp:organizations/getProject:getProject":
+            return { number: "123456789012", projectId: _inputs.projectId };
         case "gcp:organizations/getClientConfig:getClientConfig":
             return { accessToken: "mock-gcp-access-token", project: "mock-project", region: "europe-west1", zone: "europe-west1-b", id: "mock" };
         case "azure-native:storage:listStorageAccountKeys":

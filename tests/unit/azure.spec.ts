@@ -8,7 +8,7 @@ import { ConfigError } from "../../components/config/problems";
 import { parseConfig, ParseInput, SecretKey } from "../../components/config/parse";
 import { allowedHostPatterns } from "../../components/contract";
 import { containerAppName, containerRegistryName, keyVaultName, postgresServerName } from "../../components/naming";
-import { AZURE_ROLES, azureNames, defaultHostPattern, defaultOriginPattern, secretNameForEnv } from "../../components/platform/azure/facts";
+import { appHost, AZURE_ROLES, azureNames, secretNameForEnv } from "../../components/platform/azure/facts";
 import { MOCK_AZURE_ENV_UNIQUE, MOCK_AZURE_SUBSCRIPTION } from "../../scripts/mocksAzure";
 import { allStrings, isSecretValue, plainStrings, ProgramRun, ROOT, runProgram } from "./harness";
 
@@ -144,13 +144,13 @@ describe("azure: names and served hosts", () => {
     });
 
     const app = azureNames("mlflow-prod").app;
-    const hostPatterns = allowedHostPatterns([defaultHostPattern(app, "westeurope")]);
-    const originPattern = defaultOriginPattern(app, "westeurope");
-    const fqdn = `${app}.${MOCK_AZURE_ENV_UNIQUE}.westeurope.azurecontainerapps.io`;
+    const defaultDomain = `${MOCK_AZURE_ENV_UNIQUE}.westeurope.azurecontainerapps.io`;
+    const fqdn = `${app}.${defaultDomain}`;
+    const hostPatterns = allowedHostPatterns([appHost(app, defaultDomain) as string]);
+    const originPattern = `https://${fqdn}`;
 
-    it("the patterns are what the contract passes to --allowed-hosts / --cors-allowed-origins", () => {
-        assert.deepStrictEqual(hostPatterns, [`${app}.*.westeurope.azurecontainerapps.io`, `${app}.*.westeurope.azurecontainerapps.io:*`]);
-        assert.strictEqual(originPattern, `https://${app}.*[!/]westeurope.azurecontainerapps.io`);
+    it("the app's host is named exactly from the environment's default domain", () => {
+        assert.deepStrictEqual(hostPatterns, [fqdn, `${fqdn}:*`]);
     });
 
     const python = path.join(ROOT, ".venv", "bin", "python");
@@ -187,8 +187,8 @@ describe("azure: names and served hosts", () => {
         for (const o of evil) {
             assert.deepStrictEqual(out.origins[o], { mlflowAllowsPost: false, starletteAllows: false, flaskCorsAllows: false }, o);
         }
-        // Read as a regex, the pattern matches no origin at all: Flask-CORS never grants cross-origin reads from it.
-        assert.strictEqual(out.origins[`https://${fqdn}`].flaskCorsAllows, false);
+        // The exact origin is the only one any of the three checks admits.
+        assert.strictEqual(out.origins[`https://${fqdn}`].starletteAllows, true);
     });
 });
 
@@ -391,7 +391,7 @@ describe("azure: prod under mocks", function () {
         assert.strictEqual(configuration.ingress.external, true);
         assert.strictEqual(configuration.ingress.allowInsecure, false);
         assert.strictEqual(configuration.ingress.targetPort, 5000);
-        assert.strictEqual(inputs.managedEnvironmentId, "mlflow-prod-platform-env-id");
+        assert.strictEqual(inputs.managedEnvironmentId, "mlflow-prod-environment-env-id");
         assert.deepStrictEqual(container.probes.map((p) => [p.type, p.httpGet.path, p.httpGet.port]), [["Startup", "/health", 5000], ["Readiness", "/health", 5000], ["Liveness", "/health", 5000]]);
         for (const p of container.probes as unknown as Record<string, number>[]) {
             assert.ok(p.failureThreshold <= 10 && p.initialDelaySeconds <= 60, "within Container Apps' probe limits");
@@ -414,9 +414,10 @@ describe("azure: prod under mocks", function () {
     it("allowed hosts and CORS origins cover the app's FQDN", () => {
         const args = containerApp(run).container.args;
         const hosts = argValue(args, "--allowed-hosts")!.split(",");
-        assert.ok(hosts.includes("mlflow-prod-server.*.westeurope.azurecontainerapps.io"));
-        assert.ok(hosts.includes("mlflow-prod-server.*.westeurope.azurecontainerapps.io:*"));
-        assert.deepStrictEqual(argValue(args, "--cors-allowed-origins")!.split(","), ["https://mlflow-prod-server.*[!/]westeurope.azurecontainerapps.io"]);
+        const fqdn = `mlflow-prod-server.${MOCK_AZURE_ENV_UNIQUE}.westeurope.azurecontainerapps.io`;
+        assert.deepStrictEqual(hosts, [fqdn, `${fqdn}:*`]);
+        assert.deepStrictEqual(argValue(args, "--cors-allowed-origins")!.split(","), [`https://${fqdn}`]);
+        assert.strictEqual(run.outputs.url, `https://${fqdn}`);
         assert.ok(!args.includes("--disable-security-middleware"));
         assert.ok(!args.some((a) => /postgresql|vault\.azure\.net/.test(a)), "no URI or secret on the command line");
     });

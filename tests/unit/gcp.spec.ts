@@ -6,7 +6,7 @@ import * as path from "path";
 import { ConfigError } from "../../components/config/problems";
 import { parseConfig, ParseInput, SecretKey } from "../../components/config/parse";
 import { allowedHostPatterns } from "../../components/contract";
-import { fnmatch, gcpNames, requiredApis, runAppHostPatterns, secretId } from "../../components/platform/gcp/facts";
+import { fnmatch, gcpNames, legacyRunAppHostPattern, requiredApis, runAppHost, secretId } from "../../components/platform/gcp/facts";
 import { BOOTSTRAP, cloudRunCommand } from "../../components/platform/gcp/signing";
 import { gcpName, gcpServiceAccountId } from "../../components/naming";
 import { allStrings, isSecretValue, plainStrings, ProgramRun, RegisteredResource, ROOT, runProgram } from "./harness";
@@ -139,8 +139,8 @@ describe("GCP platform", function () {
             assert.strictEqual(secretId("mlflow-prod", "MLFLOW_BACKEND_STORE_URI"), "mlflow-prod-mlflow-backend-store-uri");
         });
 
-        it("the run.app host patterns match both of Cloud Run's URLs of this service, and no other host", () => {
-            const patterns = allowedHostPatterns(runAppHostPatterns(service, REGION));
+        it("the run.app hosts match both of Cloud Run's URLs of this service, and no other host", () => {
+            const patterns = allowedHostPatterns([runAppHost(service, "123456789012", REGION), legacyRunAppHostPattern(service)]);
             const ok = (host: string) => patterns.some((p) => fnmatch(host, p));
             assert.ok(ok("mlflow-prod-server-123456789012.europe-west1.run.app"), "deterministic URL");
             assert.ok(ok("mlflow-prod-server-k3x9q2abcd-ew.a.run.app"), "hashed URL");
@@ -152,8 +152,9 @@ describe("GCP platform", function () {
 
         it("our fnmatch agrees with MLflow's own host and CORS checks (mlflow.server.security_utils)", function () {
             if (!hasPython) this.skip();
-            const hosts = allowedHostPatterns(runAppHostPatterns(service, REGION));
-            const origins = runAppHostPatterns(service, REGION).map((h) => `https://${h}`);
+            const hosts = allowedHostPatterns([runAppHost(service, "123456789012", REGION), legacyRunAppHostPattern(service)]);
+            // Origins are exact: Flask-CORS would read a pattern as a regular expression.
+            const origins = [`https://${runAppHost(service, "123456789012", REGION)}`];
             const script = [
                 "import json, sys",
                 "from mlflow.server.security_utils import is_allowed_host_header, should_block_cors_request",
@@ -169,7 +170,7 @@ describe("GCP platform", function () {
             assert.strictEqual(r.status, 0, r.stderr);
             const out = JSON.parse(r.stdout) as { hosts: boolean[]; blocked: boolean[] };
             assert.deepStrictEqual(out.hosts, [true, true, false]);
-            assert.deepStrictEqual(out.blocked, [false, false, true]);
+            assert.deepStrictEqual(out.blocked, [false, true, true]);
             assert.deepStrictEqual(out.hosts, hostCases.map((h) => hosts.some((p) => fnmatch(h, p))));
         });
 
@@ -355,7 +356,7 @@ describe("GCP platform", function () {
                 assert.ok(r.name === "mlflow-prod" || r.name.startsWith("mlflow-prod-"), `${r.type} ${r.name} is named after project and stack`);
             }
             assert.strictEqual(run.outputs.databaseEndpoint, "10.20.0.3:5432");
-            assert.strictEqual(run.outputs.url, "https://mlflow-prod-server-k3x9q2abcd-ew.a.run.app");
+            assert.strictEqual(run.outputs.url, "https://mlflow-prod-server-123456789012.europe-west1.run.app");
             assert.match(String(run.outputs.artifactStore), /^gs:\/\/mlflow-prod-artifacts-k3x9q2ab$/);
             assert.match(String(run.outputs.logs), /^https:\/\/console\.cloud\.google\.com\/logs\/query;.*cloud_run_revision.*mlflow-prod-server.*project=acme-ml-123$/);
             assert.ok(run.secretOutputs.has("adminPassword"));
@@ -490,17 +491,18 @@ describe("GCP platform", function () {
             }
         });
 
-        it("MLflow's allowed hosts and CORS origins cover the run.app URLs as patterns, auth on, proxied GCS artifacts", () => {
+        it("MLflow's allowed hosts cover the run.app URLs, CORS origins name the URL exactly, auth on, proxied GCS artifacts", () => {
             const c = container(runs.prod);
             const args = c.args;
             const hosts = argValue(args, "--allowed-hosts").split(",");
-            for (const p of ["mlflow-prod-server-*.europe-west1.run.app", "mlflow-prod-server-*.a.run.app", "mlflow-prod-server-*.a.run.app:*"]) {
+            for (const p of ["mlflow-prod-server-123456789012.europe-west1.run.app", "mlflow-prod-server-123456789012.europe-west1.run.app:*", "mlflow-prod-server-*.a.run.app", "mlflow-prod-server-*.a.run.app:*"]) {
                 assert.ok(hosts.includes(p), p);
             }
-            // The deployed URL (mock) matches, so the UI is not answered with 403.
-            assert.ok(hosts.some((p) => fnmatch(new URL(String(runs.prod.outputs.url)).host, p)));
+            // The deployed URL matches, so the UI is not answered with 403.
+            assert.ok(hosts.includes(new URL(String(runs.prod.outputs.url)).host));
             const origins = argValue(args, "--cors-allowed-origins").split(",");
-            assert.ok(origins.some((p) => fnmatch(String(runs.prod.outputs.url), p)));
+            assert.deepStrictEqual(origins, [String(runs.prod.outputs.url)]);
+            assert.ok(!origins.some((o) => o.includes("*")), "no origin pattern (Flask-CORS reads it as a regex)");
             assert.strictEqual(argValue(args, "--app-name"), "basic-auth");
             assert.match(argValue(args, "--artifacts-destination"), /^gs:\/\/mlflow-prod-artifacts-k3x9q2ab\/prod$/);
             assert.ok(!args.includes("--default-artifact-root"));

@@ -30,14 +30,52 @@ export class AzureServerIdentity extends pulumi.ComponentResource {
     }
 }
 
+/** A VNet-integrated Container Apps environment logging to the Log Analytics workspace. */
+export class AzureContainerEnvironment extends pulumi.ComponentResource {
+    readonly environment: app.ManagedEnvironment;
+    readonly defaultDomain: pulumi.Output<string>;
+
+    constructor(
+        name: string,
+        args: { namePrefix: string; azure: AzureSpec; resourceGroupName: pulumi.Input<string>; appsSubnetId: pulumi.Input<string>; workspace: operationalinsights.Workspace },
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        super("mlflow:platform:AzureEnvironment", name, {}, opts);
+        const { azure } = args;
+        const names = azureNames(args.namePrefix);
+        const sharedKey = operationalinsights
+            .getSharedKeysOutput({ resourceGroupName: args.resourceGroupName, workspaceName: args.workspace.name }, { parent: this })
+            .apply((k) => k.primarySharedKey ?? "");
+        this.environment = new app.ManagedEnvironment(
+            `${name}-env`,
+            {
+                environmentName: names.environment,
+                resourceGroupName: args.resourceGroupName,
+                location: azure.location,
+                appLogsConfiguration: {
+                    destination: "log-analytics",
+                    logAnalyticsConfiguration: { customerId: args.workspace.customerId, sharedKey: pulumi.secret(sharedKey) },
+                },
+                vnetConfiguration: { infrastructureSubnetId: args.appsSubnetId, internal: false },
+                workloadProfiles: [{ name: CONSUMPTION_PROFILE, workloadProfileType: CONSUMPTION_PROFILE }],
+                zoneRedundant: azure.zoneRedundant,
+            },
+            { parent: this },
+        );
+
+        this.defaultDomain = this.environment.defaultDomain;
+        this.registerOutputs({ defaultDomain: this.defaultDomain });
+    }
+}
+
 export interface AzureContainerAppPlatformArgs {
     namePrefix: string;
     azure: AzureSpec;
     contract: ServerContract;
     resourceGroupName: pulumi.Input<string>;
     subscriptionId: pulumi.Input<string>;
-    appsSubnetId: pulumi.Input<string>;
-    workspace: operationalinsights.Workspace;
+    /** The Container Apps environment (created first: the contract names its default domain). */
+    environment: app.ManagedEnvironment;
     identity: AzureServerIdentity;
     /** The image to run: pushed to the registry, or the prebuilt mlflow:image. */
     image: pulumi.Input<string>;
@@ -67,6 +105,7 @@ export class AzureContainerAppPlatform extends pulumi.ComponentResource {
         super("mlflow:platform:Azure", name, {}, opts);
         const { azure, contract, identity } = args;
         const names = azureNames(args.namePrefix);
+        this.environment = args.environment;
         const grants: pulumi.Resource[] = [];
 
         const grant = (what: string, scope: pulumi.Input<string>, role: string) =>
@@ -87,26 +126,6 @@ export class AzureContainerAppPlatform extends pulumi.ComponentResource {
         if (args.registry) {
             grants.push(grant("acr-pull", args.registry.id, AZURE_ROLES.acrPull));
         }
-
-        const sharedKey = operationalinsights
-            .getSharedKeysOutput({ resourceGroupName: args.resourceGroupName, workspaceName: args.workspace.name }, { parent: this })
-            .apply((k) => k.primarySharedKey ?? "");
-        this.environment = new app.ManagedEnvironment(
-            `${name}-env`,
-            {
-                environmentName: names.environment,
-                resourceGroupName: args.resourceGroupName,
-                location: azure.location,
-                appLogsConfiguration: {
-                    destination: "log-analytics",
-                    logAnalyticsConfiguration: { customerId: args.workspace.customerId, sharedKey: pulumi.secret(sharedKey) },
-                },
-                vnetConfiguration: { infrastructureSubnetId: args.appsSubnetId, internal: false },
-                workloadProfiles: [{ name: CONSUMPTION_PROFILE, workloadProfileType: CONSUMPTION_PROFILE }],
-                zoneRedundant: azure.zoneRedundant,
-            },
-            { parent: this },
-        );
 
         // Plain values only; every secret arrives as a Key Vault reference (secretRef).
         const plainEnv = Object.entries(contract.env).map(([k, v]) => ({ name: k, value: v }));

@@ -12,7 +12,7 @@ import { DeploymentSpec } from "../../config/spec";
 import { buildServerContract } from "../../contract";
 import { BackendStoreContract } from "../../stores/types";
 import { PlatformContext, PlatformResult } from "../types";
-import { AzureContainerAppPlatform, AzureServerIdentity } from "./containerApp";
+import { AzureContainerAppPlatform, AzureContainerEnvironment, AzureServerIdentity } from "./containerApp";
 import { azurePlatformFacts } from "./facts";
 import { AzureFoundation } from "./foundation";
 import { AzureSecrets } from "./keyVault";
@@ -91,7 +91,12 @@ export function deployOnAzure(ctx: PlatformContext): PlatformResult {
             throw new Error(`backend ${spec.backend.type} cannot run on platform azure: use azure-postgres, or postgres with mlflow:postgresUrl`);
     }
 
-    const contract = buildServerContract({ spec, backend, artifacts, platform: azurePlatformFacts(spec, azure), auth: ctx.auth });
+    const environment = new AzureContainerEnvironment(
+        `${name}-environment`,
+        { namePrefix: spec.namePrefix, azure, resourceGroupName, appsSubnetId: foundation.appsSubnetId, workspace: foundation.workspace },
+        { parent },
+    );
+    const contract = buildServerContract({ spec, backend, artifacts, platform: azurePlatformFacts(spec, azure, environment.defaultDomain), auth: ctx.auth });
 
     let image: pulumi.Input<string>;
     let registry: { id: pulumi.Input<string>; loginServer: pulumi.Input<string> } | undefined;
@@ -149,8 +154,7 @@ export function deployOnAzure(ctx: PlatformContext): PlatformResult {
             contract,
             resourceGroupName,
             subscriptionId: client.subscriptionId,
-            appsSubnetId: foundation.appsSubnetId,
-            workspace: foundation.workspace,
+            environment: environment.environment,
             identity,
             image,
             registry,

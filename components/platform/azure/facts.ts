@@ -3,6 +3,7 @@
 
 import { AzureSpec } from "../../config/azure";
 import { DeploymentSpec } from "../../config/spec";
+import { concat, Value } from "../../stores/types";
 import { CONTAINER_PORT, HEALTH_PATH, PlatformFacts } from "../../contract";
 import { containerAppName, resourceName } from "../../naming";
 
@@ -46,36 +47,19 @@ export function azureNames(namePrefix: string) {
 }
 
 /**
- * The Host header patterns of the app's default FQDN, `<app>.<unique>.<region>.azurecontainerapps.io`.
- * `<unique>` is chosen by Azure when the environment is created, and the contract is built before
- * that (no dependency cycle), so it is a wildcard. MLflow matches `--allowed-hosts` entries that
- * contain `*` with Python's fnmatch (mlflow/server/security_utils.py is_allowed_host_header),
- * where `*` also matches dots.
+ * The app's default FQDN, `<app>.<environment default domain>`. The environment exists before
+ * the app and its contract, so the server names its own host and origin exactly: no wildcard
+ * (Flask-CORS would read an origin containing `*` as a regular expression) and no cycle.
  */
-export function defaultHostPattern(appName: string, location: string): string {
-    return `${appName}.*.${location}.${CONTAINER_APPS_DNS_SUFFIX}`;
+export function appHost(appName: string, environmentDefaultDomain: Value): Value {
+    return concat(appName, ".", environmentDefaultDomain);
 }
 
-/**
- * The browser origin pattern of the default FQDN. MLflow 3.x reads `--cors-allowed-origins` three
- * ways: its own CORS-blocking middleware uses fnmatch for entries with `*` (the one that decides
- * whether the UI may write), Starlette's CORSMiddleware matches entries exactly, and Flask-CORS
- * treats any entry with `*`, `[`, `?`... as a regular expression matched at the start of the
- * origin. A plain `https://<app>.*.<region>.azurecontainerapps.io` would, read as a regex, also
- * match `https://<app>-x.westeurope-azurecontainerapps-io.evil.example` and give that site
- * credentialed cross-origin reads. Here `[!/]` is "any character but /" for fnmatch (it matches
- * the dot before the region) and "`!` or `/`" for a regex, which no browser origin contains
- * after the scheme: the regex reading never matches, so only MLflow's fnmatch check uses it.
- */
-export function defaultOriginPattern(appName: string, location: string): string {
-    return `https://${appName}.*[!/]${location}.${CONTAINER_APPS_DNS_SUFFIX}`;
-}
-
-/** Host names and origins the Azure platform serves: pure, so the contract can be built first. */
-export function azurePlatformFacts(spec: DeploymentSpec, azure: AzureSpec): PlatformFacts {
-    const app = azureNames(spec.namePrefix).app;
-    const hosts = [defaultHostPattern(app, azure.location)];
-    const origins = [defaultOriginPattern(app, azure.location)];
+/** Host names and origins the Azure platform serves. */
+export function azurePlatformFacts(spec: DeploymentSpec, azure: AzureSpec, environmentDefaultDomain: Value): PlatformFacts {
+    const host = appHost(azureNames(spec.namePrefix).app, environmentDefaultDomain);
+    const hosts: Value[] = [host];
+    const origins: Value[] = [concat("https://", host)];
     if (azure.customDomain) {
         hosts.push(azure.customDomain);
         origins.push(`https://${azure.customDomain}`);

@@ -1,6 +1,7 @@
 // GCP: Cloud Run running the one server contract, Cloud SQL for PostgreSQL on a private network
 // (or an external PostgreSQL), GCS artifacts reached with the service's own identity, secrets in
 // Secret Manager. No service account key anywhere.
+import * as organizations from "@pulumi/gcp/organizations";
 import * as pulumi from "@pulumi/pulumi";
 import { createArtifactStore } from "../../artifacts/select";
 import { GcsArtifacts } from "../../artifacts/gcs";
@@ -11,7 +12,7 @@ import { BackendStoreContract } from "../../stores/types";
 import { PlatformContext, PlatformResult } from "../types";
 import { GcpApis } from "./apis";
 import { GcpCloudRunService } from "./cloudRun";
-import { gcpNames, gcpPlatformFacts, logsUrl, requiredApis } from "./facts";
+import { gcpNames, gcpPlatformFacts, logsUrl, requiredApis, runAppHost } from "./facts";
 import { GcpServerIdentity } from "./identity";
 import { GcpNetwork } from "./network";
 import { GcpImage } from "./registry";
@@ -75,7 +76,14 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
         { parent },
     );
 
-    const contract = buildServerContract({ spec, backend, artifacts, platform: gcpPlatformFacts(spec, gcp), auth: ctx.auth });
+    // The project number names the service's deterministic run.app URL before the service exists.
+    const projectNumber = organizations.getProjectOutput({ projectId: project }, { parent }).apply((p) => {
+        if (!p.number) {
+            throw new Error(`could not read the number of GCP project ${project}`);
+        }
+        return p.number;
+    });
+    const contract = buildServerContract({ spec, backend, artifacts, platform: gcpPlatformFacts(spec, gcp, projectNumber), auth: ctx.auth });
     const secretStore = new GcpSecrets(
         `${name}-secrets`,
         { project, region, namePrefix: spec.namePrefix, values: contract.secretEnv, accessor: identity.member, dependsOn: afterApis },
@@ -99,7 +107,7 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
     );
 
     return {
-        url: run.url,
+        url: gcp.customDomain ? run.url : pulumi.interpolate`https://${projectNumber.apply((n) => runAppHost(names.service, n, region))}`,
         contract,
         artifactDestination: pulumi.output(artifacts.destination),
         logs: pulumi.output(logsUrl(project, region, names.service)),

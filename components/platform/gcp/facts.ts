@@ -5,6 +5,7 @@ import { CONTAINER_PORT, PlatformFacts } from "../../contract";
 import { DeploymentSpec } from "../../config/spec";
 import { GcpSpec } from "../../config/gcp";
 import { gcpName, gcpServiceAccountId } from "../../naming";
+import { combine, concat, Value } from "../../stores/types";
 
 /** The APIs the program enables in the project (never disabled on destroy: other workloads may use them). */
 export function requiredApis(spec: DeploymentSpec): string[] {
@@ -55,29 +56,34 @@ export function secretId(namePrefix: string, envName: string): string {
 }
 
 /**
- * The host names of the service's run.app URLs, as patterns (MLflow matches `--allowed-hosts` and
- * `--cors-allowed-origins` entries containing `*` with fnmatch: mlflow/server/security_utils.py).
- * Cloud Run gives a service two URLs, neither known before it exists:
- * `https://<service>-<project number>.<region>.run.app` and `https://<service>-<hash>-<region code>.a.run.app`.
- * Patterns keep the service's own arguments free of its own URL (no dependency cycle). They only
- * match hosts that start with the service's name; Google's front end routes a run.app host to the
- * one service that owns it, so no other service's traffic can reach this one.
+ * The service's deterministic URL, `https://<service>-<project number>.<region>.run.app`: known
+ * from the project before the service exists, so the server's own arguments can name it exactly
+ * without a dependency cycle.
  */
-export function runAppHostPatterns(serviceName: string, region: string): string[] {
-    return [`${serviceName}-*.${region}.run.app`, `${serviceName}-*.a.run.app`];
+export function runAppHost(serviceName: string, projectNumber: string, region: string): string {
+    return `${serviceName}-${projectNumber}.${region}.run.app`;
 }
 
-export function gcpPlatformFacts(spec: DeploymentSpec, gcp: GcpSpec): PlatformFacts {
+/**
+ * Cloud Run's other (legacy) URL of the service, `<service>-<hash>-<region code>.a.run.app`, as a
+ * Host pattern (MLflow matches entries containing `*` with fnmatch). Hosts only: origins stay
+ * exact, because Flask-CORS reads an origin containing `*` as a regular expression anchored at
+ * the start only, which would admit look-alike sites.
+ */
+export function legacyRunAppHostPattern(serviceName: string): string {
+    return `${serviceName}-*.a.run.app`;
+}
+
+export function gcpPlatformFacts(spec: DeploymentSpec, gcp: GcpSpec, projectNumber: Value): PlatformFacts {
     const service = gcpNames(spec.namePrefix).service;
-    const hosts = runAppHostPatterns(service, gcp.region);
+    const host = combine([projectNumber], ([n]) => runAppHost(service, n, gcp.region));
+    const hosts: Value[] = [host, legacyRunAppHostPattern(service)];
+    const origins: Value[] = [concat("https://", host)];
     if (gcp.customDomain) {
         hosts.push(gcp.customDomain);
+        origins.push(`https://${gcp.customDomain}`);
     }
-    return {
-        listenPort: CONTAINER_PORT,
-        servedHosts: hosts,
-        servedOrigins: hosts.map((h) => `https://${h}`),
-    };
+    return { listenPort: CONTAINER_PORT, servedHosts: hosts, servedOrigins: origins };
 }
 
 /** The Cloud Logging query of the server's logs, as a console URL. */
