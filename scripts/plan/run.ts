@@ -123,6 +123,37 @@ export function offlineConfig(config: Record<string, unknown>): { config: Record
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** Loads `index.ts` afresh (the mocks must be set) and resolves its exports, noting the secret ones. */
+export async function loadProgram(root: string = ROOT): Promise<{ outputs: Record<string, unknown>; secretOutputs: Set<string> }> {
+    const indexPath = require.resolve(path.join(root, "index.ts"));
+    delete require.cache[indexPath];
+    const program = require(indexPath) as Record<string, unknown>;
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs = new Set<string>();
+    for (const [k, v] of Object.entries(program)) {
+        if (pulumi.Output.isInstance(v)) {
+            outputs[k] = await new Promise((resolve) => v.apply((x) => resolve(x)));
+            if (await pulumi.isSecret(v)) {
+                secretOutputs.add(k);
+            }
+        } else {
+            outputs[k] = v;
+        }
+    }
+    return { outputs, secretOutputs };
+}
+
+/** Waits until registrations that depend on resolved outputs stop arriving. */
+export async function settle(registered: () => number): Promise<void> {
+    let count = -1;
+    while (count !== registered()) {
+        count = registered();
+        for (let i = 0; i < 20; i++) {
+            await flush();
+        }
+    }
+}
+
 interface RegisterRequestLike {
     getType(): string;
     getName(): string;
@@ -207,30 +238,8 @@ export async function runUnderMocks(opts: RunOptions): Promise<RawRun> {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on("unhandledRejection", onUnhandled);
     try {
-        const indexPath = require.resolve(path.join(root, "index.ts"));
-        delete require.cache[indexPath];
-        const program = require(indexPath) as Record<string, unknown>;
-
-        const outputs: Record<string, unknown> = {};
-        const secretOutputs = new Set<string>();
-        for (const [k, v] of Object.entries(program)) {
-            if (pulumi.Output.isInstance(v)) {
-                outputs[k] = await new Promise((resolve) => v.apply((x) => resolve(x)));
-                if (await pulumi.isSecret(v)) {
-                    secretOutputs.add(k);
-                }
-            } else {
-                outputs[k] = v;
-            }
-        }
-        // Let registrations that depend on resolved outputs finish.
-        let count = -1;
-        while (count !== registrations.length) {
-            count = registrations.length;
-            for (let i = 0; i < 20; i++) {
-                await flush();
-            }
-        }
+        const { outputs, secretOutputs } = await loadProgram(root);
+        await settle(() => registrations.length);
         if (unhandled.length > 0) {
             throw unhandled[0] instanceof Error ? unhandled[0] : new Error(String(unhandled[0]));
         }

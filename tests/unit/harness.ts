@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { mockCall, mockResourceState } from "../../scripts/mocks";
+import { loadProgram, settle } from "../../scripts/plan/run";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -29,7 +30,6 @@ function hookResourceOptions(): void {
     }
     optionsHooked = true;
     // Resource constructors call this module's export at call time, so wrapping it sees every registration.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const runtimeResource = require("@pulumi/pulumi/runtime/resource") as { registerResource: (...args: unknown[]) => unknown };
     const original = runtimeResource.registerResource;
     runtimeResource.registerResource = (...args: unknown[]) => {
@@ -93,7 +93,6 @@ export function allStrings(v: unknown, out: string[] = []): string[] {
     return out;
 }
 
-const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 export async function runProgram(stack: string, config: Record<string, unknown>, secretKeys: string[] = []): Promise<ProgramRun> {
     const resources: RegisteredResource[] = [];
@@ -118,30 +117,8 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
     }
     pulumi.runtime.setAllConfig(flat, secretKeys);
 
-    const indexPath = require.resolve(path.join(ROOT, "index.ts"));
-    delete require.cache[indexPath];
-    const program = require(indexPath) as Record<string, unknown>;
-
-    const outputs: Record<string, unknown> = {};
-    const secretOutputs = new Set<string>();
-    for (const [k, v] of Object.entries(program)) {
-        if (pulumi.Output.isInstance(v)) {
-            outputs[k] = await new Promise((resolve) => v.apply((x) => resolve(x)));
-            if (await pulumi.isSecret(v)) {
-                secretOutputs.add(k);
-            }
-        } else {
-            outputs[k] = v;
-        }
-    }
-    // Let registrations that depend on resolved outputs finish.
-    let count = -1;
-    while (count !== resources.length) {
-        count = resources.length;
-        for (let i = 0; i < 20; i++) {
-            await flush();
-        }
-    }
+    const { outputs, secretOutputs } = await loadProgram(ROOT);
+    await settle(() => resources.length);
     return {
         resources,
         outputs,
