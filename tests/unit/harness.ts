@@ -93,7 +93,6 @@ export function allStrings(v: unknown, out: string[] = []): string[] {
     return out;
 }
 
-
 export async function runProgram(stack: string, config: Record<string, unknown>, secretKeys: string[] = []): Promise<ProgramRun> {
     const resources: RegisteredResource[] = [];
     hookResourceOptions();
