@@ -198,8 +198,10 @@ export const KEY_PROPERTIES: Record<string, string[]> = {
     "random:index/randomString:RandomString": ["length", "special", "upper"],
     "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix", "forceDestroy"],
     "aws:s3/bucketV2:BucketV2": ["bucket", "bucketPrefix", "forceDestroy"],
-    "aws:rds/instance:Instance": ["identifier", "engine", "engineVersion", "instanceClass", "allocatedStorage", "multiAz", "deletionProtection", "backupRetentionPeriod", "storageEncrypted"],
+    "aws:rds/instance:Instance": ["engineVersion", "instanceClass", "multiAz", "storageEncrypted", "publiclyAccessible", "deletionProtection", "backupRetentionPeriod"],
     "aws:ecs/service:Service": ["name", "desiredCount", "launchType"],
+    "aws:appautoscaling/target:Target": ["minCapacity", "maxCapacity"],
+    "aws:lb/targetGroup:TargetGroup": ["port", "protocol", "healthCheck.path"],
     "aws:ecs/taskDefinition:TaskDefinition": ["family", "cpu", "memory"],
     "aws:lb/loadBalancer:LoadBalancer": ["name", "internal", "loadBalancerType"],
     "aws:lb/listener:Listener": ["port", "protocol"],
@@ -238,7 +240,7 @@ export const GENERIC_KEYS = [
     "desiredCount",
     "deletionProtection",
 ];
-const MAX_PROPERTIES = 5;
+const MAX_PROPERTIES = 7;
 const MAX_FALLBACK = 3;
 const MAX_VALUE = 60;
 
