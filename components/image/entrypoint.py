@@ -11,20 +11,43 @@ hands over to MLflow it:
   database URI from that file only);
 - turns $MLFLOW_GCP_CREDENTIALS_JSON into a private key file for GOOGLE_APPLICATION_CREDENTIALS;
 - creates the directory of a SQLite database;
+- brings the tracking database's schema to the installed MLflow's (see prepare_tracking_schema):
+  an empty database gets MLflow's schema, one written by an older MLflow is upgraded once
+  (`mlflow db upgrade`), a current one is left alone, and one written by a newer MLflow stops
+  the start with a clear message. On PostgreSQL this runs under a session-level advisory lock
+  on a fixed key, so replicas starting together upgrade it exactly once and the others wait;
+- creates the auth database if missing and migrates its schema under the same lock;
 - makes the admin password match the configured one when the admin user already exists
   (MLflow itself only uses it when it first creates the user).
 
+A failure in any of these steps exits non-zero with one clear message (never the database URI
+or a password) instead of starting a server that cannot serve.
+
 `entrypoint.py --healthcheck PORT` exits 0 when the server answers on /health.
+`entrypoint.py --prepare-only` does every step above and exits without starting the server (a
+one-off upgrade task before a rollout, or a check).
 """
 
+import contextlib
 import os
 import pathlib
 import re
 import sys
 import tempfile
+import time
+import traceback
+import urllib.parse
 import urllib.request
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+# The key of the PostgreSQL advisory lock under which the databases are prepared: "mlflowdb" in
+# ASCII. Advisory locks are per database, so deployments sharing a server never block each other.
+SCHEMA_LOCK_KEY = int.from_bytes(b"mlflowdb", "big")
+
+
+class PrepareError(Exception):
+    """A step before the server start failed; the message says what and what to do."""
 
 
 def log(message: str) -> None:
@@ -70,7 +93,7 @@ def configure_auth(env: dict, workdir: str) -> None:
         "",
     ])
     env["MLFLOW_AUTH_CONFIG_PATH"] = write_private(workdir, "basic_auth.ini", ini)
-    sync_admin_password(database_uri, env.get("MLFLOW_AUTH_ADMIN_USERNAME", "admin"), env.get("MLFLOW_AUTH_ADMIN_PASSWORD"))
+    prepare_auth_database(database_uri, env.get("MLFLOW_AUTH_ADMIN_USERNAME", "admin"), env.get("MLFLOW_AUTH_ADMIN_PASSWORD"))
 
 
 def ensure_postgres_database(database_uri: str, via_uri: str) -> None:
@@ -99,16 +122,204 @@ def ensure_postgres_database(database_uri: str, via_uri: str) -> None:
         engine.dispose()
 
 
-def sync_admin_password(database_uri: str, username: str, password: str | None) -> None:
-    if not password:
+def log_auth_schema(database_uri: str) -> None:
+    """Says what the auth app's migration (run by init_db) is about to do. Logging only."""
+    try:
+        import sqlalchemy
+        from alembic.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+        from mlflow.server.auth.db import utils as auth_db_utils
+
+        head = ScriptDirectory.from_config(auth_db_utils._get_alembic_config("")).get_current_head()
+        engine = sqlalchemy.create_engine(database_uri, poolclass=sqlalchemy.pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                if "users" not in sqlalchemy.inspect(connection).get_table_names():
+                    log(f"auth database: empty, creating its schema (revision {head})")
+                    return
+                current = MigrationContext.configure(connection, opts={"version_table": "alembic_version_auth"}).get_current_revision()
+        finally:
+            engine.dispose()
+    except Exception:  # noqa: BLE001 - the migration itself reports real problems
         return
+    if current == head:
+        log(f"auth database: schema current (revision {head})")
+    else:
+        log(f"auth database: schema at {current}, upgrading to {head}")
+
+
+def prepare_auth_database(database_uri: str, username: str, password: str | None) -> None:
+    """Migrates the auth database (MLflow's init_db) and syncs the admin password."""
     from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
 
+    log_auth_schema(database_uri)
     store = SqlAlchemyStore()
     store.init_db(database_uri)
-    if store.has_user(username, use_primary=True) and not store.authenticate_user(username, password, use_primary=True):
+    try:
+        if password:
+            sync_admin_password(store, username, password)
+    finally:
+        store.engine.dispose()
+
+
+def sync_admin_password(store, username: str, password: str) -> None:
+    try:
+        # Read from the primary database (keyword since MLflow 3.7; older ones have no replica).
+        exists = store.has_user(username, use_primary=True)
+        matches = exists and store.authenticate_user(username, password, use_primary=True)
+    except TypeError:
+        exists = store.has_user(username)
+        matches = exists and store.authenticate_user(username, password)
+    if exists and not matches:
         store.update_user(username, password=password)
         log(f"admin user '{username}': password changed to the configured one")
+
+
+def is_database_uri(uri: str) -> bool:
+    return uri.startswith(("sqlite:", "postgresql"))
+
+
+def describe_database(uri: str) -> str:
+    """Names a database for the log without its URI (which carries the password)."""
+    import sqlalchemy
+
+    url = sqlalchemy.engine.make_url(uri)
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite database {url.database}"
+    return f"{url.get_backend_name()} database '{url.database}'"
+
+
+def secret_strings(env: dict) -> list:
+    """The values a message must never show: the database URIs, their passwords, the admin's."""
+    values = []
+    for name in ("MLFLOW_BACKEND_STORE_URI", "MLFLOW_AUTH_DATABASE_URI"):
+        uri = env.get(name)
+        if not uri:
+            continue
+        values.append(uri)
+        with contextlib.suppress(Exception):
+            import sqlalchemy
+
+            password = sqlalchemy.engine.make_url(uri).password
+            if password:
+                values += [password, urllib.parse.quote(password, safe=""), urllib.parse.quote_plus(password)]
+    if env.get("MLFLOW_AUTH_ADMIN_PASSWORD"):
+        values.append(env["MLFLOW_AUTH_ADMIN_PASSWORD"])
+    # Longest first, so a URI is hidden whole before its password is.
+    return sorted({v for v in values if len(v) >= 3}, key=len, reverse=True)
+
+
+def redact(text: str, secrets: list) -> str:
+    for value in secrets:
+        text = text.replace(value, "***")
+    return text
+
+
+@contextlib.contextmanager
+def schema_lock(engine, label: str):
+    """On PostgreSQL: holds pg_advisory_lock(SCHEMA_LOCK_KEY) on its own session until the block
+    ends. PostgreSQL releases it by itself if this process dies, so a crash never leaves it held."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    import sqlalchemy
+
+    connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        key = {"key": SCHEMA_LOCK_KEY}
+        if not connection.execute(sqlalchemy.text("SELECT pg_try_advisory_lock(:key)"), key).scalar():
+            log(f"{label}: another server holds the schema lock; waiting for it")
+            started = time.monotonic()
+            connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), key)
+            log(f"{label}: got the schema lock after waiting {time.monotonic() - started:.1f} s")
+        try:
+            yield
+        finally:
+            # Closing the session below releases the lock too, should the unlock itself fail.
+            with contextlib.suppress(Exception):
+                connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), key)
+    finally:
+        connection.close()
+
+
+def prepare_tracking_schema(engine, label: str) -> None:
+    """Brings the tracking database to the installed MLflow's schema head, the way
+    `mlflow db upgrade` does, and says what it did. Runs under schema_lock."""
+    import mlflow
+    import sqlalchemy
+    from alembic.script import ScriptDirectory
+    from mlflow.store.db import utils as db_utils
+
+    version = mlflow.__version__
+    head = db_utils._get_latest_schema_revision()
+    started = time.monotonic()
+    tables = [t for t in sqlalchemy.inspect(engine).get_table_names() if not t.startswith("alembic_")]
+    if not tables:
+        # What `mlflow server` would do on its first start, but here under the lock: replicas
+        # starting together on a fresh database would otherwise all create the tables at once.
+        log(f"{label}: empty, creating MLflow {version}'s schema (revision {head})")
+        try:
+            db_utils._initialize_tables(engine)
+        except Exception as error:
+            raise PrepareError(f"{label}: creating the schema failed: {type(error).__name__}: {error}") from error
+        log(f"{label}: schema created at {head} in {time.monotonic() - started:.1f} s")
+        return
+
+    current = db_utils._get_schema_version(engine)
+    if current == head:
+        log(f"{label}: schema current (revision {head}, MLflow {version})")
+        return
+    if current is not None:
+        try:
+            ScriptDirectory.from_config(db_utils._get_alembic_config("")).get_revision(current)
+            known = True
+        except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown id
+            known = False
+        if not known:
+            raise PrepareError(
+                f"{label}: schema at revision {current}, which MLflow {version} does not know "
+                f"(its newest is {head}): a newer MLflow has upgraded this database. MLflow cannot "
+                "downgrade a schema; set mlflow:mlflowVersion back to the version that upgraded it, "
+                "or restore the backup taken before the upgrade."
+            )
+
+    log(f"{label}: schema at {current}, upgrading to {head} (MLflow {version})")
+    try:
+        db_utils._upgrade_db(engine)
+    except Exception as error:
+        after = "unknown"
+        with contextlib.suppress(Exception):
+            after = db_utils._get_schema_version(engine)
+        raise PrepareError(
+            f"{label}: schema upgrade from {current} to {head} (MLflow {version}) failed: "
+            f"{type(error).__name__}: {error}\nThe database is at revision {after}; the server was "
+            "not started. Fix the cause (or restore a backup) and start again, or set "
+            "mlflow:mlflowVersion back to the version that wrote it."
+        ) from error
+    after = db_utils._get_schema_version(engine)
+    if after != head:
+        raise PrepareError(f"{label}: after the upgrade the schema is at {after}, not {head}")
+    log(f"{label}: schema upgraded to {head} in {time.monotonic() - started:.1f} s")
+
+
+def prepare_databases(env: dict, workdir: str) -> None:
+    """The tracking schema, then the auth database, both under the schema lock on PostgreSQL."""
+    backend_uri = env.get("MLFLOW_BACKEND_STORE_URI", "")
+    ensure_sqlite_directory(backend_uri)
+    if not is_database_uri(backend_uri):
+        configure_auth(env, workdir)
+        return
+    from mlflow.store.db.utils import create_sqlalchemy_engine_with_retry
+
+    label = "tracking " + describe_database(backend_uri)
+    engine = create_sqlalchemy_engine_with_retry(backend_uri)
+    try:
+        with schema_lock(engine, label):
+            prepare_tracking_schema(engine, label)
+            # Several replicas migrating a fresh auth database at once race as well.
+            configure_auth(env, workdir)
+    finally:
+        engine.dispose()
 
 
 def configure_gcp(env: dict, workdir: str) -> None:
@@ -129,15 +340,26 @@ def healthcheck(port: str) -> int:
 def main(argv: list) -> int:
     if argv[:1] == ["--healthcheck"]:
         return healthcheck(argv[1] if len(argv) > 1 else "5000")
+    prepare_only = argv[:1] == ["--prepare-only"]
 
     env = dict(os.environ)
     load_secret_files(env)
+    secrets = secret_strings(env)
     workdir = tempfile.mkdtemp(prefix="mlflow-deploy-")
     os.chmod(workdir, 0o700)
-    ensure_sqlite_directory(env.get("MLFLOW_BACKEND_STORE_URI", ""))
-    configure_gcp(env, workdir)
-    configure_auth(env, workdir)
+    try:
+        configure_gcp(env, workdir)
+        prepare_databases(env, workdir)
+    except PrepareError as error:
+        log("FAILED: " + redact(str(error), secrets))
+        return 1
+    except Exception:  # noqa: BLE001 - one clear, redacted message instead of a restart loop
+        log("FAILED while preparing the databases, the server was not started:\n" + redact(traceback.format_exc(), secrets))
+        return 1
 
+    if prepare_only:
+        log("databases prepared (--prepare-only: not starting the server)")
+        return 0
     command = [sys.executable, "-m", "mlflow", "server", *argv]
     log("exec mlflow server " + " ".join(argv))
     os.execve(sys.executable, command, env)

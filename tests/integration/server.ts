@@ -35,7 +35,8 @@ function mount(value: string, dataDir: string): string {
     return value.split(`${DATA_MOUNT}/`).join(`${dataDir}/`);
 }
 
-export async function runContract(name: string, contract: ServerContract, opts: RunOptions): Promise<RunningServer> {
+/** The process the Docker platform would start: the entrypoint, the contract's args, secrets as files. */
+function entrypointProcess(name: string, contract: ServerContract, opts: RunOptions, extraArgs: string[] = []): { env: NodeJS.ProcessEnv; args: string[] } {
     const secretsDir = workDir(`${name}-secrets`);
     for (const [key, value] of Object.entries(contract.secretEnv)) {
         const file = path.join(secretsDir, key);
@@ -49,8 +50,14 @@ export async function runContract(name: string, contract: ServerContract, opts: 
         MLFLOW_SECRETS_DIR: secretsDir,
         ...opts.endpointEnv,
     };
-    const args = contract.args.map((a) => mount(plain(a), opts.dataDir));
-    const service = startProcess(`mlflow-${name}`, PYTHON, [path.join(ROOT, "components", "image", "entrypoint.py"), ...args], env);
+    const args = [...extraArgs, ...contract.args.map((a) => mount(plain(a), opts.dataDir))];
+    return { env, args: [path.join(ROOT, "components", "image", "entrypoint.py"), ...args] };
+}
+
+/** Starts the contract's server and resolves once /health answers 200. */
+export async function runContract(name: string, contract: ServerContract, opts: RunOptions): Promise<RunningServer> {
+    const { env, args } = entrypointProcess(name, contract, opts);
+    const service = startProcess(`mlflow-${name}`, PYTHON, args, env);
     try {
         await waitForPort(contract.port, 120000, `mlflow server (${name})`, service.proc);
         await waitForHealth(contract.port, 120000, service);
@@ -59,6 +66,26 @@ export async function runContract(name: string, contract: ServerContract, opts: 
         throw new Error(`${String(e)}\n--- server log ---\n${service.log().slice(-4000)}`);
     }
     return { service, url: `http://127.0.0.1:${contract.port}`, port: contract.port, stop: () => service.stop() };
+}
+
+/**
+ * Runs the entrypoint with the contract until it exits by itself (a failed preparation, or
+ * `--prepare-only` in extraArgs); fails if it is still running after timeoutMs.
+ */
+export async function runEntrypointToExit(name: string, contract: ServerContract, opts: RunOptions, extraArgs: string[], timeoutMs: number): Promise<{ code: number | null; log: string; seconds: number }> {
+    const { env, args } = entrypointProcess(name, contract, opts, extraArgs);
+    const started = Date.now();
+    const service = startProcess(`mlflow-${name}`, PYTHON, args, env);
+    const exited = new Promise<number | null>((resolve) => service.proc.once("exit", (code) => resolve(code)));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+    const outcome = await Promise.race([exited, timedOut]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+        await service.stop();
+        throw new Error(`the entrypoint (${name}) was still running after ${timeoutMs} ms:\n${service.log().slice(-4000)}`);
+    }
+    return { code: outcome, log: service.log(), seconds: (Date.now() - started) / 1000 };
 }
 
 async function waitForHealth(port: number, timeoutMs: number, service: Service): Promise<void> {
@@ -100,9 +127,9 @@ export function basicAuth(user: string, password: string): string {
 }
 
 /** Runs a Python helper from tests/integration with the venv's interpreter. */
-export function python(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+export function python(script: string, args: string[], env: NodeJS.ProcessEnv, interpreter: string = PYTHON): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-        execFile(PYTHON, [path.join(__dirname, script), ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+        execFile(interpreter, [path.join(__dirname, script), ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
             resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
         });
     });

@@ -8,6 +8,8 @@ import * as path from "path";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const PYTHON = process.env.MLFLOW_TEST_PYTHON ?? path.join(ROOT, ".venv", "bin", "python");
+/** The previous MLflow minor (tests/integration/requirements-previous.txt), set up by scripts/setup.sh. */
+export const PREVIOUS_PYTHON = process.env.MLFLOW_PREVIOUS_PYTHON ?? path.join(ROOT, ".tools", "mlflow-previous", "bin", "python");
 const VENV_BIN = path.dirname(PYTHON);
 
 /** Azurite's well-known development account (public, documented by Microsoft). */
@@ -163,9 +165,15 @@ export async function startPostgres(): Promise<Postgres> {
     return { service, host: "127.0.0.1", port, superuserUri: `postgresql://postgres@/postgres?host=${socketDir}&port=${port}` };
 }
 
-/** Runs SQL as the superuser (over the Unix socket) with psql. */
-export function psql(pg: Postgres, sql: string): string {
-    return execFileSync("psql", [pg.superuserUri, "-v", "ON_ERROR_STOP=1", "-tAc", sql], { encoding: "utf8" });
+/** The superuser's URI (Unix socket, no password) for one database of the cluster. */
+export function superuserUriFor(pg: Postgres, database: string): string {
+    return pg.superuserUri.replace("/postgres?", `/${database}?`);
+}
+
+/** Runs SQL as the superuser (over the Unix socket) with psql, in the `postgres` database or the one given. */
+export function psql(pg: Postgres, sql: string, database?: string): string {
+    const uri = database ? superuserUriFor(pg, database) : pg.superuserUri;
+    return execFileSync("psql", [uri, "-v", "ON_ERROR_STOP=1", "-tAc", sql], { encoding: "utf8" });
 }
 
 export function tmpFile(name: string): string {
