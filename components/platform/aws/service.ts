@@ -92,7 +92,8 @@ export class AwsService extends pulumi.ComponentResource {
                             interval: 15,
                             timeout: 5,
                             retries: 4,
-                            startPeriod: 120,
+                            // The first start after a version change upgrades the schema before it listens.
+                            startPeriod: HEALTH_CHECK_GRACE_SECONDS,
                         },
                         stopTimeout: 30,
                         logConfiguration: {
