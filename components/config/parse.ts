@@ -7,7 +7,6 @@ import { ConfigError, configRmCommand, show } from "./problems";
 import {
     ARTIFACT_TYPES,
     ArtifactsSpec,
-    AVAILABLE_PLATFORMS,
     BACKEND_TYPES,
     BackendSpec,
     DATA_MOUNT,
@@ -203,16 +202,7 @@ function parsePlatform(c: Collector, value: unknown): Platform | undefined {
         c.add("platform", `got ${show(v)}`, PLATFORMS.join(" | "), c.set("platform", "docker"));
         return undefined;
     }
-    const platform = v as Platform;
-    if (!AVAILABLE_PLATFORMS.includes(platform)) {
-        c.add(
-            "platform",
-            `"${platform}" is not available yet in this version of the program`,
-            `${AVAILABLE_PLATFORMS.join(" | ")} (aws, azure and gcp are on the roadmap)`,
-            c.set("platform", "docker"),
-        );
-    }
-    return platform;
+    return v as Platform;
 }
 
 function parsePort(c: Collector, value: unknown, stack: string): number | undefined {

@@ -9,9 +9,6 @@ import type { CloudSqlBackendSpec, GcpSpec } from "./gcp";
 export const PLATFORMS = ["docker", "aws", "azure", "gcp"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-/** Platforms whose implementation exists in this version of the program. */
-export const AVAILABLE_PLATFORMS: readonly Platform[] = ["docker", "aws", "azure", "gcp"];
-
 export const BACKEND_TYPES = ["sqlite", "postgres", "rds", "azure-postgres", "cloudsql"] as const;
 export type BackendType = (typeof BACKEND_TYPES)[number];
 
