@@ -400,8 +400,9 @@ describe("azure: prod under mocks", function () {
         assert.ok(template.scale.rules.some((r) => r.http), "an HTTP scale rule");
         assert.deepStrictEqual(container.resources, { cpu: 1, memory: "2Gi" });
         const image = run.one("docker:index/image:Image").inputs as { imageName: string; registry: unknown; build: { platform: string } };
-        assert.strictEqual(container.image, image.imageName);
-        assert.match(container.image, /^mlflowprodacrk3x9q2ab\.azurecr\.io\/mlflow-prod-server:3\.17\.2-[0-9a-f]{12}$/);
+        // The app runs the pushed image by digest, so a re-pushed tag never changes it.
+        assert.strictEqual(container.image, `${image.imageName.replace(/:[^:/]+$/, "")}@sha256:${"0".repeat(64)}`);
+        assert.match(image.imageName, /^mlflowprodacrk3x9q2ab\.azurecr\.io\/mlflow-prod-server:3\.17\.2-[0-9a-f]{12}$/);
         assert.strictEqual(image.build.platform, "linux/amd64");
         assert.ok(isSecretValue(image.registry), "the push credential is a secret");
         assert.strictEqual((isSecretValue(image.registry) ? (image.registry.value as { username: string }) : { username: "" }).username, "00000000-0000-0000-0000-000000000000");

@@ -1,10 +1,10 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ImageSource } from "../../contract";
 import { containerRegistryName, SUFFIX_LENGTH } from "../../naming";
+import { registryImage } from "../registryImage";
 
 /** The user name ACR expects with a refresh token obtained from a Microsoft Entra token. */
 export const ACR_TOKEN_USERNAME = "00000000-0000-0000-0000-000000000000";
@@ -110,26 +110,15 @@ export class AzureRegistry extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const image = new docker.Image(
+        // Repository and tag from the contract's `<name>:<version>-<hash>`; Container Apps runs the digest.
+        const repository = args.image.tag.slice(0, args.image.tag.lastIndexOf(":"));
+        this.imageRef = registryImage(
             `${name}-image`,
-            {
-                imageName: pulumi.interpolate`${this.loginServer}/${args.image.tag}`,
-                build: {
-                    context: args.image.context,
-                    dockerfile: args.image.dockerfile,
-                    args: args.image.args,
-                    // Container Apps runs linux/amd64 only, whatever the deployer's machine is.
-                    platform: "linux/amd64",
-                },
-                registry: {
-                    server: this.loginServer,
-                    username: ACR_TOKEN_USERNAME,
-                    password: pulumi.secret(pulumi.output(pushToken.refreshToken).apply((t) => t ?? "")),
-                },
-            },
-            { parent: this },
+            args.image,
+            pulumi.interpolate`${this.loginServer}/${repository}`,
+            { server: this.loginServer, username: ACR_TOKEN_USERNAME, password: pulumi.output(pushToken.refreshToken).apply((t) => t ?? "") },
+            this,
         );
-        this.imageRef = image.imageName;
         this.registerOutputs({ loginServer: this.loginServer, imageRef: this.imageRef });
     }
 }
