@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./components/config/load";
 import { Deployment } from "./components/deployment";
+import { stackOutputs } from "./components/outputs";
 
 const { spec, warnings, secrets } = loadConfig();
 for (const warning of warnings) {
@@ -10,15 +11,6 @@ for (const warning of warnings) {
 
 const deployment = new Deployment(spec.namePrefix, { spec, secrets });
 
-export const url = deployment.url;
-export const trackingUri = deployment.trackingUri;
-export const trackingUriExport = pulumi.interpolate`export MLFLOW_TRACKING_URI=${deployment.trackingUri}`;
-export const artifactDestination = deployment.artifactDestination;
-export const adminUsername = deployment.adminUsername;
-export const adminPassword = deployment.adminPassword && pulumi.secret(deployment.adminPassword);
-/** Where the server logs go: a CloudWatch log group, a Log Analytics workspace, Cloud Logging. */
-export const logs = deployment.result.logs;
-/** The bucket (or storage account/container) that holds the artifacts. */
-export const artifactStore = deployment.result.artifactStore;
-/** host:port of the managed database the program runs. */
-export const databaseEndpoint = deployment.result.databaseEndpoint;
+// url, trackingUri, trackingUriExport, artifactDestination; with auth adminUsername and the
+// secret adminPassword; on the clouds logs, artifactStore, databaseEndpoint (components/outputs.ts).
+export = stackOutputs(deployment);

@@ -74,17 +74,37 @@ export function imageSource(spec: DeploymentSpec): ImageSource {
         context: IMAGE_CONTEXT,
         dockerfile: path.join(IMAGE_CONTEXT, "Dockerfile"),
         args: { MLFLOW_BASE_IMAGE, MLFLOW_VERSION: spec.mlflowVersion },
-        // The tag changes with the image's inputs, so a changed requirements.txt or entrypoint
-        // rebuilds the image and replaces the container.
+        // The tag changes with any file of the build context, so each build keeps a tag of its
+        // own; the Docker platform runs the built image by ID.
         tag: `${spec.namePrefix}-server:${spec.mlflowVersion}-${imageContextHash()}`,
     };
 }
 
-/** First 12 hex digits of the SHA-256 of the files the image is built from. */
-export function imageContextHash(): string {
+/** Names in the build context that never reach the image (components/image/.dockerignore). */
+const NOT_IN_CONTEXT = new Set(["__pycache__", ".dockerignore"]);
+
+/** Every file of the build context, as paths relative to it, sorted. */
+export function imageContextFiles(dir: string = IMAGE_CONTEXT, prefix = ""): string[] {
+    const files: string[] = [];
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (NOT_IN_CONTEXT.has(entry.name) || entry.name.endsWith(".pyc")) {
+            continue;
+        }
+        const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) {
+            files.push(...imageContextFiles(path.join(dir, entry.name), rel));
+        } else if (entry.isFile()) {
+            files.push(rel);
+        }
+    }
+    return files.sort();
+}
+
+/** First 12 hex digits of the SHA-256 of every file the image is built from (names and bytes). */
+export function imageContextHash(dir: string = IMAGE_CONTEXT): string {
     const hash = crypto.createHash("sha256");
-    for (const file of ["Dockerfile", "requirements.txt", "entrypoint.py"]) {
-        hash.update(file).update("\0").update(fs.readFileSync(path.join(IMAGE_CONTEXT, file))).update("\0");
+    for (const file of imageContextFiles(dir)) {
+        hash.update(file).update("\0").update(fs.readFileSync(path.join(dir, file))).update("\0");
     }
     return hash.digest("hex").slice(0, 12);
 }

@@ -14,8 +14,17 @@ fi
 export PATH="$PWD/.tools/node22/node_modules/.bin:$PATH"
 echo "== node $(node --version), npm $(npm --version)"
 
-echo "== npm ci"
-npm ci --no-audit --no-fund
+# npm ci deletes and reinstalls node_modules every time (minutes with the cloud SDKs): skip it
+# when node_modules was installed from this very lockfile by this Node version.
+stamp="node_modules/.setup-stamp"
+want="$(node --version) $(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    echo "== node_modules matches package-lock.json (npm ci skipped)"
+else
+    echo "== npm ci"
+    npm ci --no-audit --no-fund
+    echo "$want" >"$stamp"
+fi
 
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then

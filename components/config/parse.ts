@@ -45,6 +45,7 @@ export const PLAIN_KEYS = [
     "image",
     "workers",
     "auth",
+    "protectData",
     "adminUsername",
     "allowedHosts",
     "corsAllowedOrigins",
@@ -109,6 +110,8 @@ export function parseConfig(input: ParseInput): ParseResult {
     const mlflowVersion = parseMlflowVersion(c, raw.mlflowVersion);
     const workers = parseWorkers(c, raw.workers);
     const authEnabled = parseBool(c, "auth", raw.auth, input.stack !== "dev");
+    // `protect` + `retainOnDelete` on the stack's data (volumes, databases, buckets, vaults).
+    const protectData = parseBool(c, "protectData", raw.protectData, input.stack === "prod");
     const adminUsername = parseName(c, "adminUsername", raw.adminUsername, "admin");
     const allowedHosts = parseHosts(c, raw.allowedHosts);
     const corsAllowedOrigins = parseOrigins(c, raw.corsAllowedOrigins);
@@ -145,7 +148,7 @@ export function parseConfig(input: ParseInput): ParseResult {
         extraEnv: extraEnv!,
         backend,
         artifacts,
-        protectData: input.stack === "prod",
+        protectData: protectData!,
         ...cloud,
     };
     return { spec, warnings: c.warnings };

@@ -48,7 +48,9 @@ export class DockerPlatform extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            this.imageRef = image.imageName;
+            // The built image's ID, not its tag: any rebuild (a changed file of the build context)
+            // gives a new ID and so replaces the container, and the provider reads the ID back.
+            this.imageRef = image.repoDigest;
         } else {
             const image = new docker.RemoteImage(`${name}-image`, { name: contract.image.ref, keepLocally: true }, { parent: this });
             this.imageRef = image.imageId;
@@ -82,7 +84,9 @@ export class DockerPlatform extends pulumi.ComponentResource {
                     interval: "15s",
                     timeout: "5s",
                     retries: 4,
-                    startPeriod: "60s",
+                    // Durations in the provider's own normalised form ("1m0s", not "60s"): it
+                    // reads them back that way, and any other spelling is a diff on every preview.
+                    startPeriod: "1m0s",
                 },
                 wait: true,
                 waitTimeout: 300,
