@@ -28,6 +28,13 @@ function assertWellFormed(message: string, key: string, fixFragment: string): vo
 }
 
 describe("stack configuration", () => {
+    it("mlflow:protectData must be true or false, with the fix command", () => {
+        const message = failure("staging", { protectData: "maybe" });
+        assertWellFormed(message, "mlflow:protectData", "pulumi config set mlflow:protectData false --stack staging");
+        assert.strictEqual(parseConfig(input("staging", { protectData: "true" })).spec.protectData, true);
+        assert.strictEqual(parseConfig(input("prod", { protectData: false, platform: "docker", backend: { type: "sqlite" }, artifacts: { type: "local" } })).spec.protectData, false);
+    });
+
     describe("defaults", () => {
         it("dev: docker, port 5000, sqlite on the volume, local artifacts, auth off, pinned MLflow", () => {
             const { spec } = parseConfig(input("dev", {}));
