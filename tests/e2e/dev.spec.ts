@@ -21,7 +21,7 @@ export async function testPort(): Promise<number> {
 /** Steps of a `pulumi preview --json`, except those that change nothing. */
 export function changedSteps(json: string): { op: string; type: string }[] {
     const plan = JSON.parse(json) as { steps?: { op: string; urn: string }[] };
-    return (plan.steps ?? []).filter((s) => s.op !== "same" && s.op !== "read").map((s) => ({ op: s.op, type: s.urn.split("::")[2] }));
+    return (plan.steps ?? []).filter((s) => s.op !== "same" && s.op !== "read").map((s) => ({ op: s.op, type: s.urn.split("::")[2].split("$").pop()! }));
 }
 
 describe("dev stack: npm run dev, as the README documents it", function () {
@@ -37,8 +37,8 @@ describe("dev stack: npm run dev, as the README documents it", function () {
         const result = await s.ws.run("npm", ["run", "dev", "--", "--yes"], {
             env: { MLFLOW_DEV_STACK: dev.name, MLFLOW_DEV_STATE: s.ws.state, MLFLOW_DEV_PORT: String(port) },
         });
-        assertQuiet(result);
         url = await dev.output("url");
+        assertQuiet(result);
         assert.strictEqual(url, `http://localhost:${port}`);
         assert.match(result.output.trim().split("\n").pop()!, new RegExp(`^export MLFLOW_TRACKING_URI=http://localhost:${port}$`));
         await waitHealthy(url);

@@ -68,14 +68,17 @@ export function tail(text: string, lines: number): string {
     return text.split("\n").slice(-lines).join("\n");
 }
 
+/** The stand-in toolchain's notice that it runs plugins found on $PATH (shared/pulumi-local). */
+const KIT_NOTICE = /warning: using pulumi-(resource|language)-[\w-]+ from \$PATH at \S+/g;
+
 /**
  * Lines of a Pulumi command's output that are warnings or errors a user would have to act on.
- * The stand-in toolchain's own notice that it uses plugins found on $PATH is not one of them.
+ * Not counted: the stand-in toolchain's own notice, and the per-resource "N warnings" tallies
+ * (each counted warning is printed on a line of its own under Diagnostics, and checked there).
  */
 export function noise(output: string): string[] {
     return output
         .split("\n")
-        .map((line) => line.trim())
-        .filter((line) => /\b(warning|error)\b/i.test(line) || /Undefined value/.test(line))
-        .filter((line) => !/^warning: using pulumi-(resource|language)-[\w-]+ from \$PATH/.test(line));
+        .map((line) => line.replace(KIT_NOTICE, "").replace(/\b\d+ warnings?\b/, "").trim())
+        .filter((line) => /\b(warning|error)s?\b/i.test(line) || /Undefined value/.test(line));
 }

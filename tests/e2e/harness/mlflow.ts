@@ -11,6 +11,10 @@ export interface Credentials {
 }
 
 function clientEnv(trackingUri: string, creds?: Credentials): NodeJS.ProcessEnv {
+    if (!/^http:\/\//.test(trackingUri)) {
+        // An empty URI would make the client write ./mlruns or ./mlflow.db in the checkout instead.
+        throw new Error(`not a server URL: ${JSON.stringify(trackingUri)}`);
+    }
     const env: NodeJS.ProcessEnv = { MLFLOW_TRACKING_URI: trackingUri, MLFLOW_HTTP_REQUEST_MAX_RETRIES: "2" };
     if (creds) {
         env.MLFLOW_TRACKING_USERNAME = creds.username;
