@@ -149,7 +149,12 @@ export function buildServerContract(input: ContractInput): ServerContract {
         args.push(`--uvicorn-opts=--timeout-keep-alive ${platform.keepAliveSeconds}`);
     }
 
-    const env: Record<string, Value> = { ...spec.extraEnv, ...artifacts.env };
+    const env: Record<string, Value> = {
+        ...spec.extraEnv,
+        ...artifacts.env,
+        // Set either way: MLflow's own default is on (components/config/jobRunner.ts).
+        MLFLOW_SERVER_ENABLE_JOB_EXECUTION: spec.jobRunner === "on" ? "true" : "false",
+    };
     const secretEnv: Record<string, Value> = {
         ...artifacts.secretEnv,
         // Read by `mlflow server` itself (click envvar), so the URI never shows on a command line.

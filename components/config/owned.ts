@@ -44,4 +44,5 @@ export const OWNED_ENV: Record<string, string> = {
     GOOGLE_APPLICATION_CREDENTIALS: "use pulumi config set --secret mlflow:gcpCredentialsJson",
     MLFLOW_GCP_CREDENTIALS_JSON: "use pulumi config set --secret mlflow:gcpCredentialsJson",
     MLFLOW_SECRETS_DIR: "set by the platform",
+    MLFLOW_SERVER_ENABLE_JOB_EXECUTION: "use mlflow:jobRunner",
 };

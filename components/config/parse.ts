@@ -20,6 +20,7 @@ import { OWNED_ENV, OWNED_FLAGS, REFUSED_FLAGS } from "./owned";
 import { parseAwsSettings, parseRdsBackend, RDS_FIELDS } from "./aws";
 import { AZURE_POSTGRES_FIELDS, parseAzurePostgresBackend, parseAzureSettings } from "./azure";
 import { CLOUDSQL_FIELDS, parseCloudSqlBackend, parseGcpSettings } from "./gcp";
+import { checkJobRunner, InstanceBounds, parseJobRunner } from "./jobRunner";
 import { checkFields, closest, Collector, parseBool, parseInteger, parseTyped, PG_IDENT, PG_IDENT_TEXT, PlatformParseContext, stringField } from "./collector";
 
 /** Optional secrets, set with `pulumi config set --secret mlflow:<key>`. */
@@ -46,6 +47,7 @@ export const PLAIN_KEYS = [
     "workers",
     "auth",
     "protectData",
+    "jobRunner",
     "adminUsername",
     "allowedHosts",
     "corsAllowedOrigins",
@@ -109,6 +111,7 @@ export function parseConfig(input: ParseInput): ParseResult {
     const port = parsePort(c, raw.port, input.stack);
     const mlflowVersion = parseMlflowVersion(c, raw.mlflowVersion);
     const workers = parseWorkers(c, raw.workers);
+    const jobRunner = parseJobRunner(c, raw.jobRunner);
     const authEnabled = parseBool(c, "auth", raw.auth, input.stack !== "dev");
     // `protect` + `retainOnDelete` on the stack's data (volumes, databases, buckets, vaults).
     const protectData = parseBool(c, "protectData", raw.protectData, input.stack === "prod");
@@ -123,6 +126,7 @@ export function parseConfig(input: ParseInput): ParseResult {
     const backend = parseBackend(c, raw.backend, input, platformCtx);
     const artifacts = parseArtifacts(c, raw.artifacts, input.stack);
     const cloud = parseCloudSettings(c, platform, raw, platformCtx, backend?.type);
+    checkJobRunner(c, jobRunner, platform, instanceBounds(cloud));
 
     if (platform && backend && artifacts) {
         checkCombination(c, platform, backend, artifacts, input);
@@ -140,6 +144,7 @@ export function parseConfig(input: ParseInput): ParseResult {
         mlflowVersion: mlflowVersion!,
         image,
         workers: workers!,
+        jobRunner: jobRunner!,
         auth: { enabled: authEnabled!, adminUsername: adminUsername! },
         allowedHosts: allowedHosts!,
         corsAllowedOrigins: corsAllowedOrigins!,
@@ -152,6 +157,14 @@ export function parseConfig(input: ParseInput): ParseResult {
         ...cloud,
     };
     return { spec, warnings: c.warnings };
+}
+
+/** How many server instances the cloud stack may run, from its settings. */
+function instanceBounds(cloud: Pick<DeploymentSpec, "aws" | "azure" | "gcp">): InstanceBounds | undefined {
+    if (cloud.aws) return { min: cloud.aws.minCount, max: cloud.aws.maxCount, minKey: "aws.minCount", maxKey: "aws.maxCount" };
+    if (cloud.azure) return { min: cloud.azure.minReplicas, max: cloud.azure.maxReplicas, minKey: "azure.minReplicas", maxKey: "azure.maxReplicas" };
+    if (cloud.gcp) return { min: cloud.gcp.minInstances, max: cloud.gcp.maxInstances, minKey: "gcp.minInstances", maxKey: "gcp.maxInstances" };
+    return undefined;
 }
 
 /** The settings key of the platform in use; the other clouds' keys must be unset. */

@@ -5,6 +5,7 @@
 import type { AwsSpec } from "./aws";
 import type { AzurePostgresBackendSpec, AzureSpec } from "./azure";
 import type { CloudSqlBackendSpec, GcpSpec } from "./gcp";
+import type { JobRunnerMode } from "./jobRunner";
 
 export const PLATFORMS = ["docker", "aws", "azure", "gcp"] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -121,6 +122,8 @@ export interface DeploymentSpec {
     /** A prebuilt image to run instead of building components/image. */
     image?: string;
     workers: number;
+    /** Whether `mlflow server` runs MLflow's job runner (components/config/jobRunner.ts). */
+    jobRunner: JobRunnerMode;
     auth: AuthSpec;
     /** Extra Host headers the server accepts, beyond the ones the platform serves. */
     allowedHosts: string[];

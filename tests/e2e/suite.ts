@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { transcript } from "./harness/cli";
-import { EngineSnapshot, inspect, named, removeByPrefix, snapshot } from "./harness/docker";
+import { EngineSnapshot, inspect, named, removeByPrefix, removeImageTags, snapshot } from "./harness/docker";
 import { secretValuesOf } from "./harness/secrets";
 import { TestStack } from "./harness/stack";
 import { Workspace } from "./harness/workspace";
@@ -69,6 +69,7 @@ export async function emergencyTeardown(): Promise<void> {
         await stack.pulumi(["stack", "rm", "--yes", "--force"], { allowFailure: true });
         stack.created = false;
     }
+    removeImageTags(s.prefix);
     const left = removeByPrefix(s.prefix);
     const count = left.containers.length + left.volumes.length + left.networks.length;
     if (count > 0) {

@@ -50,28 +50,75 @@ export async function waitForPort(port: number, timeoutMs: number, what: string,
     throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`);
 }
 
+/** Every service started and not yet stopped: the root hook (hooks.ts) stops what is left. */
+const running = new Set<Service>();
+
+/** Whether any process of the group led by pid is still alive. */
+function groupAlive(pid: number): boolean {
+    try {
+        process.kill(-pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+    try {
+        process.kill(-pid, signal);
+    } catch {
+        /* the group is gone */
+    }
+}
+
+/**
+ * A process started in a process group of its own. Stopping it stops the whole group:
+ * `mlflow server` leaves its workers and job-runner consumers running when only it is killed.
+ */
 export class Service {
     constructor(
         readonly name: string,
         readonly proc: ChildProcess,
         readonly logFile: string,
-    ) {}
+    ) {
+        running.add(this);
+    }
 
     async stop(): Promise<void> {
-        if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+        running.delete(this);
+        const pid = this.proc.pid;
+        if (pid === undefined || !groupAlive(pid)) {
             return;
         }
-        const exited = new Promise<void>((resolve) => this.proc.once("exit", () => resolve()));
-        this.proc.kill("SIGTERM");
-        const timer = setTimeout(() => this.proc.kill("SIGKILL"), 10000);
-        await exited;
-        clearTimeout(timer);
+        signalGroup(pid, "SIGTERM");
+        const deadline = Date.now() + 10000;
+        while (groupAlive(pid) && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 100));
+        }
+        signalGroup(pid, "SIGKILL");
+        while (groupAlive(pid)) {
+            await new Promise((r) => setTimeout(r, 50));
+        }
     }
 
     log(): string {
         return fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, "utf8") : "";
     }
 }
+
+/** Stops every service still running (a `before` hook that failed halfway leaves some). */
+export async function stopAll(): Promise<string[]> {
+    const left = [...running].filter((s) => s.proc.pid !== undefined && groupAlive(s.proc.pid));
+    await Promise.all(left.map((s) => s.stop()));
+    return left.map((s) => s.name);
+}
+
+// Last resort when the runner itself exits: no process group outlives it.
+process.on("exit", () => {
+    for (const service of running) {
+        if (service.proc.pid !== undefined) signalGroup(service.proc.pid, "SIGKILL");
+    }
+});
 
 /** Removes what earlier runs left in .integration-work. */
 export function resetWorkRoot(): void {
@@ -87,7 +134,7 @@ export function workDir(name: string): string {
 export function startProcess(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Service {
     const logFile = path.join(workDir("logs"), `${name}.log`);
     const out = fs.openSync(logFile, "a");
-    const proc = spawn(command, args, { env, cwd, stdio: ["ignore", out, out] });
+    const proc = spawn(command, args, { env, cwd, stdio: ["ignore", out, out], detached: true });
     fs.closeSync(out);
     return new Service(name, proc, logFile);
 }

@@ -89,7 +89,8 @@ export class GcpCloudRunService extends pulumi.ComponentResource {
                             args: contract.args,
                             ports: { containerPort: contract.port, name: "http1" },
                             envs,
-                            resources: { limits: cloudRunLimits(gcp), cpuIdle: true, startupCpuBoost: true },
+                            // The job runner works between requests: it needs its CPU allocated all the time.
+                            resources: { limits: cloudRunLimits(gcp), cpuIdle: spec.jobRunner !== "on", startupCpuBoost: true },
                             startupProbe: { ...STARTUP_PROBE, httpGet: healthGet },
                             livenessProbe: { ...LIVENESS_PROBE, httpGet: healthGet },
                         },

@@ -56,6 +56,16 @@ export function containerState(name: string): ContainerState {
     return { id: info.Id, status: info.State.Status, health: info.State.Health?.Status, restartCount: info.RestartCount, startedAt: info.State.StartedAt };
 }
 
+/**
+ * Removes the image tags of a run. `docker.Image` never deletes what it built (upstream's rule
+ * too), so without this every run would leave its tags behind.
+ */
+export function removeImageTags(prefix: string): string[] {
+    const tags = lines(["images", "--format", "{{.Repository}}:{{.Tag}}"]).filter((t) => t.startsWith(prefix));
+    for (const tag of tags) docker(["image", "rm", tag]);
+    return tags;
+}
+
 /** Removes what is left of a run, by name prefix; returns what it removed. */
 export function removeByPrefix(prefix: string): EngineSnapshot {
     const found = named(prefix);

@@ -1,0 +1,86 @@
+// mlflow:jobRunner: off by default everywhere; on only where the server is one instance that
+// stays up; the contract tells MLflow either way; Cloud Run keeps the CPU for it.
+import * as assert from "assert";
+import { ConfigError } from "../../components/config/problems";
+import { parseConfig, ParseInput } from "../../components/config/parse";
+import { runProgram, stackFileConfig } from "./harness";
+
+const PROVIDERS = { "aws:region": "eu-west-1", "azure-native:location": "westeurope", "gcp:project": "my-project-1", "gcp:region": "europe-west1" };
+
+function input(stack: string, raw: Record<string, unknown>, secrets: string[] = []): ParseInput {
+    return { project: "mlflow", stack, raw, secretsSet: new Set(secrets) as ParseInput["secretsSet"], providerConfig: PROVIDERS };
+}
+
+function refusal(stack: string, raw: Record<string, unknown>, secrets: string[] = []): string {
+    try {
+        parseConfig(input(stack, raw, secrets));
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, String(e));
+        return e.message;
+    }
+    assert.fail("expected the configuration to be refused");
+}
+
+const CLOUD = {
+    aws: { platform: "aws", backend: { type: "rds" }, artifacts: { type: "s3" } },
+    azure: { platform: "azure", backend: { type: "azure-postgres" }, artifacts: { type: "azure-blob" } },
+    gcp: { platform: "gcp", backend: { type: "cloudsql" }, artifacts: { type: "gcs" } },
+};
+
+describe("mlflow:jobRunner", () => {
+    it("is off by default on every stack file, and the contract says so to MLflow", async () => {
+        for (const stack of ["dev", "staging", "prod"]) {
+            const run = await runProgram(stack, stackFileConfig(stack));
+            const text = JSON.stringify(run.resources.map((r) => r.inputs));
+            assert.match(text, /MLFLOW_SERVER_ENABLE_JOB_EXECUTION(=|\\",\\"value\\":\\")false/, `${stack}: the server is told the job runner is off`);
+            assert.doesNotMatch(text, /MLFLOW_SERVER_ENABLE_JOB_EXECUTION(=|\\",\\"value\\":\\")true/);
+        }
+    });
+
+    it("on: allowed on Docker, and the server container is told so", async () => {
+        assert.strictEqual(parseConfig(input("dev", { jobRunner: "on" })).spec.jobRunner, "on");
+        const run = await runProgram("dev", { ...stackFileConfig("dev"), "mlflow:jobRunner": "on" });
+        const server = run.byType("docker:index/container:Container").find((c) => String(c.inputs.name).endsWith("-server"))!;
+        assert.ok((server.inputs.envs as string[]).includes("MLFLOW_SERVER_ENABLE_JOB_EXECUTION=true"));
+    });
+
+    it("on with several instances, or one that scales to zero, is refused with the fix on each cloud", () => {
+        const cases: [keyof typeof CLOUD, Record<string, unknown>, string][] = [
+            ["aws", { maxCount: 2 }, "pulumi config set --path mlflow:aws.maxCount 1 --stack staging"],
+            ["azure", { minReplicas: 1, maxReplicas: 3 }, "pulumi config set --path mlflow:azure.maxReplicas 1 --stack staging"],
+            ["azure", { minReplicas: 0, maxReplicas: 1 }, "pulumi config set --path mlflow:azure.minReplicas 1 --stack staging"],
+            ["gcp", { minInstances: 0, maxInstances: 1 }, "pulumi config set --path mlflow:gcp.minInstances 1 --stack staging"],
+        ];
+        for (const [cloud, settings, fix] of cases) {
+            const m = refusal("staging", { ...CLOUD[cloud], jobRunner: "on", [cloud]: settings });
+            const line = m.split("\n  - ").find((l) => l.startsWith("mlflow:jobRunner:"));
+            assert.ok(line, `${cloud} ${JSON.stringify(settings)}: no jobRunner problem in\n${m}`);
+            assert.ok(line.includes(fix), `${line} should contain ${fix}`);
+            assert.match(line, /or: pulumi config set mlflow:jobRunner off/);
+        }
+    });
+
+    it("on with exactly one instance that stays up is accepted on each cloud", () => {
+        const one = { aws: { desiredCount: 1, minCount: 1, maxCount: 1 }, azure: { minReplicas: 1, maxReplicas: 1 }, gcp: { minInstances: 1, maxInstances: 1 } };
+        for (const cloud of ["aws", "azure", "gcp"] as const) {
+            assert.strictEqual(parseConfig(input("staging", { ...CLOUD[cloud], jobRunner: "on", [cloud]: one[cloud] })).spec.jobRunner, "on", cloud);
+        }
+    });
+
+    it("a bad value names the modes; MLFLOW_SERVER_ENABLE_JOB_EXECUTION in extraEnv points to the key", () => {
+        const m = refusal("dev", { jobRunner: "sometimes", extraEnv: { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: "true" } });
+        assert.match(m, /mlflow:jobRunner: got "sometimes". Allowed: off \(tracking only\) \| on/);
+        assert.match(m, /mlflow:extraEnv.MLFLOW_SERVER_ENABLE_JOB_EXECUTION: MLFLOW_SERVER_ENABLE_JOB_EXECUTION is set by the program. Allowed: use mlflow:jobRunner/);
+    });
+
+    it("Cloud Run keeps the CPU allocated between requests only when the job runner is on", async () => {
+        const base = { ...stackFileConfig("dev"), "mlflow:platform": "gcp", "gcp:project": "my-project-1", "gcp:region": "europe-west1", "mlflow:backend": { type: "cloudsql" }, "mlflow:artifacts": { type: "gcs" } };
+        const cpuIdle = async (extra: Record<string, unknown>) => {
+            const run = await runProgram("staging", { ...base, "mlflow:auth": true, ...extra });
+            const service = run.one("gcp:cloudrunv2/service:Service");
+            return (service.inputs.template as { containers: { resources: { cpuIdle: boolean } }[] }).containers[0].resources.cpuIdle;
+        };
+        assert.strictEqual(await cpuIdle({}), true);
+        assert.strictEqual(await cpuIdle({ "mlflow:jobRunner": "on", "mlflow:gcp": { minInstances: 1, maxInstances: 1 } }), false);
+    });
+});
