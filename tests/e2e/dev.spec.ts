@@ -35,7 +35,7 @@ describe("dev stack: npm run dev, as the README documents it", function () {
         const port = await testPort();
         dev.created = true;
         const result = await s.ws.run("npm", ["run", "dev", "--", "--yes"], {
-            env: { MLFLOW_DEV_STACK: dev.name, MLFLOW_DEV_STATE: s.ws.state, MLFLOW_DEV_PORT: String(port) },
+            env: { MLFLOW_DEV_STACK: dev.name, MLFLOW_DEV_STATE: dev.state, MLFLOW_DEV_PORT: String(port), PULUMI_CONFIG_PASSPHRASE_FILE: dev.passphraseFile },
         });
         url = await dev.output("url");
         assertQuiet(result);

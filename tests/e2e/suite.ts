@@ -1,5 +1,5 @@
 // State shared by the e2e spec files, which run in order (tests/e2e/.mocharc.json): one scratch
-// project and state backend, the stacks made so far, and what the Docker engine held before.
+// project, the stacks made so far (each with its own backend), and what Docker held before.
 import * as fs from "fs";
 import * as path from "path";
 import { transcript } from "./harness/cli";

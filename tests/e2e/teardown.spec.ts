@@ -54,7 +54,7 @@ describe("teardown", function () {
     });
 
     it("no secret in plain text: not in the state backend, not in docker inspect, not in anything the CLI printed", function () {
-        const secrets = [...s.secretsFound, ...s.secretsSet, s.ws.passphrase()];
+        const secrets = [...s.secretsFound, ...s.secretsSet, ...s.ws.passphrases()];
         console.log(`      ${secrets.length} secret values (${secrets.flatMap(forms).length} forms with their encodings) looked for`);
         assert.ok(s.secretsFound.size >= 5, `the scan knows the generated secrets (admin passwords, Flask keys, database password, URLs): ${s.secretsFound.size}`);
         const texts = [

@@ -69,7 +69,13 @@ describe("the job runner (mlflow:jobRunner) against a real MLflow", function () 
         const pgid = server.service.proc.pid!;
         let procs: string[] = [];
         try {
-            procs = processGroup(server);
+            // The job runner starts its consumers a few seconds after the server answers.
+            const deadline = Date.now() + 90000;
+            do {
+                procs = processGroup(server);
+                if (procs.some((p) => /huey/i.test(p))) break;
+                await new Promise((r) => setTimeout(r, 500));
+            } while (Date.now() < deadline);
             assert.ok(procs.some((p) => /huey/i.test(p)), `huey consumers run:\n${procs.join("\n")}`);
             console.log(`      on: ${procs.length} processes`);
         } finally {

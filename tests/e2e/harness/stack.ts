@@ -6,21 +6,31 @@ import { Workspace } from "./workspace";
 export class TestStack {
     /** Set once the stack exists, so the teardown knows what to destroy. */
     created = false;
+    /** The stack's own file state backend and passphrase file. */
+    readonly state: string;
+    readonly passphraseFile: string;
 
     constructor(
         readonly ws: Workspace,
         readonly name: string,
-    ) {}
+    ) {
+        ({ state: this.state, passphraseFile: this.passphraseFile } = ws.backendFor(name));
+    }
+
+    /** What selects this stack's backend and passphrase for a command. */
+    backendEnv(): NodeJS.ProcessEnv {
+        return { PULUMI_BACKEND_URL: `file://${this.state}`, PULUMI_CONFIG_PASSPHRASE_FILE: this.passphraseFile };
+    }
 
     /** Writes the stack file and creates the stack in the suite's backend. */
     async init(config: Record<string, unknown>): Promise<void> {
         this.ws.writeStackFile(this.name, config);
-        await this.ws.pulumi(["stack", "init", this.name]);
+        await this.pulumi(["stack", "init"]);
         this.created = true;
     }
 
     pulumi(args: string[], opts: { input?: string; reveals?: boolean; allowFailure?: boolean } = {}): Promise<CommandResult> {
-        return this.ws.pulumi([...args, "--stack", this.name], opts);
+        return this.ws.run("pulumi", [...args, "--stack", this.name, "--non-interactive"], { ...opts, env: this.backendEnv() });
     }
 
     async configSet(key: string, value: string): Promise<void> {

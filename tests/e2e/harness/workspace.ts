@@ -1,6 +1,6 @@
-// A scratch copy of the project for the suite: its own file state backend, its own passphrase
-// (in a file, never on a command line), and stack files the suite writes. The checkout itself
-// is never touched: `pulumi stack init` rewrites stack files, and one test edits the image.
+// A scratch copy of the project for the suite, and per stack a file state backend and a
+// passphrase of its own (in a file, never on a command line). The checkout itself is never
+// touched: `pulumi stack init` rewrites stack files, and one test edits the image.
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -34,8 +34,6 @@ export class Workspace {
     /** Everything of this run lives under here (kept after a failure for a look, removed on success). */
     readonly root: string;
     readonly project: string;
-    readonly state: string;
-    readonly passphraseFile: string;
     /** A short id for stack names, so nothing collides with a developer's own stacks. */
     readonly id: string;
 
@@ -43,10 +41,6 @@ export class Workspace {
         this.id = crypto.randomBytes(3).toString("hex");
         this.root = fs.mkdtempSync(path.join(os.tmpdir(), `mlflow-e2e-${this.id}-`));
         this.project = path.join(this.root, "project");
-        this.state = path.join(this.root, "state");
-        this.passphraseFile = path.join(this.root, "passphrase");
-        fs.mkdirSync(this.state);
-        fs.writeFileSync(this.passphraseFile, crypto.randomBytes(24).toString("base64url"), { mode: 0o600 });
         for (const file of projectFiles()) {
             const dest = path.join(this.project, file);
             fs.mkdirSync(path.dirname(dest), { recursive: true });
@@ -60,30 +54,33 @@ export class Workspace {
         }
     }
 
-    /** The passphrase, read back only to scan for it. */
-    passphrase(): string {
-        return fs.readFileSync(this.passphraseFile, "utf8");
+    /** A new file state backend and passphrase file for one stack: { state dir, passphrase file }. */
+    backendFor(stack: string): { state: string; passphraseFile: string } {
+        const state = path.join(this.root, "state", stack);
+        const passphraseFile = path.join(this.root, "passphrases", stack);
+        fs.mkdirSync(state, { recursive: true });
+        fs.mkdirSync(path.dirname(passphraseFile), { recursive: true });
+        fs.writeFileSync(passphraseFile, crypto.randomBytes(24).toString("base64url"), { mode: 0o600 });
+        return { state, passphraseFile };
     }
 
+    /** Every passphrase of the run, read back only to scan for them. */
+    passphrases(): string[] {
+        const dir = path.join(this.root, "passphrases");
+        return fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), "utf8")) : [];
+    }
+
+    /** The environment of a command: Node 22 first, no inherited Pulumi credentials or passphrase. */
     env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
         const env: NodeJS.ProcessEnv = { ...process.env };
-        delete env.PULUMI_CONFIG_PASSPHRASE;
-        delete env.PULUMI_ACCESS_TOKEN;
-        return {
-            ...env,
-            PATH: `${path.join(ROOT, ".tools", "node22", "node_modules", ".bin")}:${process.env.PATH}`,
-            PULUMI_BACKEND_URL: `file://${this.state}`,
-            PULUMI_CONFIG_PASSPHRASE_FILE: this.passphraseFile,
-            ...extra,
-        };
+        for (const name of ["PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN"]) {
+            delete env[name];
+        }
+        return { ...env, PATH: `${path.join(ROOT, ".tools", "node22", "node_modules", ".bin")}:${process.env.PATH}`, ...extra };
     }
 
     run(command: string, args: string[], opts: Partial<RunOptions> = {}): Promise<CommandResult> {
         return run(command, args, { cwd: this.project, ...opts, env: this.env(opts.env) });
-    }
-
-    pulumi(args: string[], opts: Partial<RunOptions> = {}): Promise<CommandResult> {
-        return this.run("pulumi", [...args, "--non-interactive"], opts);
     }
 
     /** Writes Pulumi.<stack>.yaml in the scratch project. */
@@ -91,7 +88,7 @@ export class Workspace {
         fs.writeFileSync(path.join(this.project, `Pulumi.${stack}.yaml`), yaml.dump({ config }));
     }
 
-    /** Every file of the state backend (stack checkpoints, history, backups), as text. */
+    /** Every file of the state backends (checkpoints, history, backups) and stack files, as text. */
     stateFiles(): { file: string; text: string }[] {
         const out: { file: string; text: string }[] = [];
         const walk = (dir: string) => {
@@ -101,7 +98,7 @@ export class Workspace {
                 else out.push({ file: p, text: fs.readFileSync(p, "utf8") });
             }
         };
-        walk(this.state);
+        walk(path.join(this.root, "state"));
         for (const e of fs.readdirSync(this.project)) {
             if (/^Pulumi\..+\.yaml$/.test(e)) out.push({ file: path.join(this.project, e), text: fs.readFileSync(path.join(this.project, e), "utf8") });
         }
