@@ -28,15 +28,15 @@ describe("dev stack: npm run dev, as the README documents it", function () {
     const s = suite();
     const dev = stackFor("dev");
     let url = "";
+    let devEnv: NodeJS.ProcessEnv = {};
     const runState = path.join(s.ws.root, "dev-run.json");
     const serverName = () => `${s.prefix}dev-server`;
 
     it("npm run dev -- --yes creates the stack and serves MLflow on the published port", async function () {
         const port = await testPort();
+        devEnv = { MLFLOW_DEV_STACK: dev.name, MLFLOW_DEV_STATE: dev.state, MLFLOW_DEV_PORT: String(port), PULUMI_CONFIG_PASSPHRASE_FILE: dev.passphraseFile };
         dev.created = true;
-        const result = await s.ws.run("npm", ["run", "dev", "--", "--yes"], {
-            env: { MLFLOW_DEV_STACK: dev.name, MLFLOW_DEV_STATE: dev.state, MLFLOW_DEV_PORT: String(port), PULUMI_CONFIG_PASSPHRASE_FILE: dev.passphraseFile },
-        });
+        const result = await s.ws.run("npm", ["run", "dev", "--", "--yes"], { env: devEnv });
         url = await dev.output("url");
         assertQuiet(result);
         assert.strictEqual(url, `http://localhost:${port}`);
@@ -48,6 +48,13 @@ describe("dev stack: npm run dev, as the README documents it", function () {
 
     it("a preview right after shows no change, and a second up changes nothing", async function () {
         await dev.assertCleanRerun();
+    });
+
+    it("npm run dev again, on the existing stack, changes nothing and prints nothing to act on", async function () {
+        const result = await s.ws.run("npm", ["run", "dev", "--", "--yes"], { env: devEnv });
+        assertQuiet(result);
+        assert.match(result.output, /Resources:\s+\d+ unchanged\s*\n\s*\nDuration/, result.output);
+        console.log(`      npm run dev, nothing to change: ${result.seconds.toFixed(0)} s`);
     });
 
     it("the real MLflow client logs a run with a 5 MB artifact and reads it back byte-identical (proxied)", async function () {

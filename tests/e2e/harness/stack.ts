@@ -22,7 +22,7 @@ export class TestStack {
         return { PULUMI_BACKEND_URL: `file://${this.state}`, PULUMI_CONFIG_PASSPHRASE_FILE: this.passphraseFile };
     }
 
-    /** Writes the stack file and creates the stack in the suite's backend. */
+    /** Writes the stack file and creates the stack in its own backend. */
     async init(config: Record<string, unknown>): Promise<void> {
         this.ws.writeStackFile(this.name, config);
         await this.pulumi(["stack", "init"]);
