@@ -4,7 +4,8 @@
 # a running Docker engine. Arguments go to `pulumi up` (npm run dev -- --yes).
 #
 # State is kept in a local backend, .pulumi-state/; the dev stack's secrets passphrase is empty
-# unless PULUMI_CONFIG_PASSPHRASE is set, which is fine for local development only.
+# unless PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE is set (empty is fine for local
+# development only).
 # Optional environment, for a second local stack beside dev (the end-to-end tests use them):
 #   MLFLOW_DEV_STACK  stack name (default dev); Pulumi.<name>.yaml is copied from Pulumi.dev.yaml when missing
 #   MLFLOW_DEV_STATE  state directory (default .pulumi-state)

@@ -1,9 +1,7 @@
 // The real MLflow client (tests/integration/client_check.py, the venv's MLflow) and raw HTTP
 // against a deployed server.
 import * as http from "http";
-import * as path from "path";
 import { python } from "../../integration/server";
-import { ROOT } from "./workspace";
 
 export interface Credentials {
     username: string;
@@ -71,5 +69,3 @@ export async function waitHealthy(baseUrl: string, timeoutMs = 180000): Promise<
 export function searchExperiments(baseUrl: string, creds?: Credentials): Promise<{ status: number; body: string }> {
     return get(`${baseUrl}/api/2.0/mlflow/experiments/search?max_results=10`, creds);
 }
-
-export const CLIENT_CHECK = path.join(ROOT, "tests", "integration", "client_check.py");
