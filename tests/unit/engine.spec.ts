@@ -66,10 +66,13 @@ describe("facts of the real engine, kept under mocks", function () {
     });
 
     it("the image tag hashes every file of the build context, a new one included", () => {
-        assert.deepStrictEqual(imageContextFiles(), ["Dockerfile", "entrypoint.py", "requirements.txt"]);
+        assert.deepStrictEqual(imageContextFiles(), ["Dockerfile", "entrypoint.py", "gcp_keyless_signing/sitecustomize.py", "requirements.txt"]);
         const copy = fs.mkdtempSync(path.join(os.tmpdir(), "mlflow-image-"));
         try {
-            for (const f of imageContextFiles()) fs.copyFileSync(path.join(IMAGE_CONTEXT, f), path.join(copy, f));
+            for (const f of imageContextFiles()) {
+                fs.mkdirSync(path.dirname(path.join(copy, f)), { recursive: true });
+                fs.copyFileSync(path.join(IMAGE_CONTEXT, f), path.join(copy, f));
+            }
             assert.strictEqual(imageContextHash(copy), imageContextHash());
             fs.mkdirSync(path.join(copy, "__pycache__"));
             fs.writeFileSync(path.join(copy, "__pycache__", "entrypoint.cpython-311.pyc"), "bytecode");

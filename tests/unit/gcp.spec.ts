@@ -5,9 +5,9 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigError } from "../../components/config/problems";
 import { parseConfig, ParseInput, SecretKey } from "../../components/config/parse";
-import { allowedHostPatterns } from "../../components/contract";
-import { fnmatch, gcpNames, legacyRunAppHostPattern, requiredApis, runAppHost, secretId } from "../../components/platform/gcp/facts";
-import { BOOTSTRAP, cloudRunCommand } from "../../components/platform/gcp/signing";
+import { allowedHostPatterns, buildServerContract, ENTRYPOINT_IN_IMAGE, IMAGE_CONTEXT } from "../../components/contract";
+import { fnmatch, gcpNames, gcpPlatformFacts, legacyRunAppHostPattern, requiredApis, runAppHost, secretId } from "../../components/platform/gcp/facts";
+import { KEYLESS_SIGNING_DIR, KEYLESS_SIGNING_DIR_IN_IMAGE, KEYLESS_SIGNING_HOOK, keylessSigningEnv } from "../../components/platform/gcp/signing";
 import { gcpName, gcpServiceAccountId } from "../../components/naming";
 import { allStrings, isSecretValue, plainStrings, ProgramRun, RegisteredResource, ROOT, runProgram } from "./harness";
 
@@ -57,7 +57,7 @@ const SECRET_KEYS = ["mlflow:adminPassword", "mlflow:dbPassword", "mlflow:postgr
 
 interface Container {
     image: string;
-    commands: string[];
+    commands?: string[];
     args: string[];
     envs: { name: string; value?: string; valueSource?: { secretKeyRef: { secret: string; version: string } } }[];
     ports: { containerPort: number };
@@ -117,9 +117,37 @@ function problem(message: string, key: string, fixFragment: string): string {
 const PYTHON = path.join(ROOT, ".venv", "bin", "python");
 const hasPython = fs.existsSync(PYTHON);
 
-function python(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(PYTHON, args, { input, encoding: "utf8", timeout: 120000 });
+function python(args: string[], input?: string, env?: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(PYTHON, args, { input, encoding: "utf8", timeout: 120000, env: env && { ...process.env, ...env } });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The `mlflow server` arguments of the contract the program builds from `config` (gcpConfig). */
+function contractArgs(stack: string, config: Record<string, unknown>, run: ProgramRun): string[] {
+    const raw: Record<string, unknown> = {};
+    const secretsSet = new Set<SecretKey>();
+    for (const [key, value] of Object.entries(config)) {
+        if (!key.startsWith("mlflow:")) continue;
+        const name = key.slice("mlflow:".length);
+        if (SECRET_KEYS.includes(key)) secretsSet.add(name as SecretKey);
+        else raw[name] = value;
+    }
+    const { spec } = parseConfig({ project: "mlflow", stack, raw, secretsSet, providerConfig: PROVIDER });
+    const contract = buildServerContract({
+        spec,
+        backend: { uri: "postgresql+psycopg2://secret", authUri: "postgresql+psycopg2://secret-auth", packages: [], singleReplica: false },
+        artifacts: {
+            destination: `gs://${String(run.one(T.bucket).inputs.name)}/${stack}`,
+            env: {},
+            secretEnv: {},
+            packages: [],
+            grant: { access: "read-write", resource: "gs://bucket", prefix: stack, actions: [] },
+        },
+        platform: gcpPlatformFacts(spec, spec.gcp!, "123456789012"),
+        auth: { adminPassword: "secret", flaskSecretKey: "secret" },
+    });
+    assert.ok(contract.args.every((a) => typeof a === "string"));
+    return contract.args as string[];
 }
 
 describe("GCP platform", function () {
@@ -202,50 +230,95 @@ describe("GCP platform", function () {
         it("keyless signed URLs: without the hook google-cloud-storage cannot sign with Cloud Run's token credentials; with it, it signs via IAM signBlob", function () {
             if (!hasPython) this.skip();
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gcp-signing-"));
-            const check = path.join(dir, "check.py");
-            fs.writeFileSync(
-                check,
-                [
-                    "import datetime, json, sys",
-                    "import google.auth.credentials",
-                    "import google.cloud.storage._signing as signing",
-                    "from google.cloud import storage",
-                    "class MetadataToken(google.auth.credentials.Credentials):",
-                    "    # like google.auth.compute_engine.Credentials: a token from the metadata server, no key",
-                    "    def __init__(self):",
-                    "        super().__init__()",
-                    "        self._email = 'default'",
-                    "    @property",
-                    "    def service_account_email(self):",
-                    "        return self._email",
-                    "    def refresh(self, request):",
-                    "        self.token = 'ya29.metadata-token'",
-                    "        self._email = 'mlflow-prod-server@acme-ml-123.iam.gserviceaccount.com'",
-                    "calls = []",
-                    "def sign(string_to_sign, access_token, service_account_email, universe_domain='googleapis.com'):",
-                    "    calls.append([access_token, service_account_email])",
-                    "    return 'c2lnbmF0dXJl'",
-                    "signing._sign_message = sign",
-                    "blob = storage.Client(project='p', credentials=MetadataToken()).bucket('b').blob('prod/model.bin')",
-                    "try:",
-                    "    url = blob.generate_signed_url(method='PUT', version='v4', expiration=datetime.timedelta(minutes=60), query_parameters={'partNumber': 1, 'uploadId': 'u'})",
-                    "    print(json.dumps({'argv': sys.argv[1:], 'calls': calls, 'signed': 'X-Goog-Signature=' in url}))",
-                    "except AttributeError as e:",
-                    "    print(json.dumps({'error': str(e)[:40]}))",
-                ].join("\n"),
-            );
-            const without = JSON.parse(python([check]).stdout) as { error?: string };
-            assert.match(without.error ?? "", /private key to sign/);
+            try {
+                // The hook's directory as the image holds it (the Dockerfile copies the directory whole).
+                const hookDir = path.join(dir, KEYLESS_SIGNING_DIR);
+                fs.cpSync(path.dirname(KEYLESS_SIGNING_HOOK), hookDir, { recursive: true, filter: (src) => !src.includes("__pycache__") });
+                assert.deepStrictEqual(fs.readdirSync(hookDir), ["sitecustomize.py"], "the directory holds the hook only");
+                // A sitecustomize of the user's own PYTHONPATH (mlflow:extraEnv), which the hook shadows.
+                const userDir = path.join(dir, "user");
+                fs.mkdirSync(userDir);
+                fs.writeFileSync(path.join(userDir, "sitecustomize.py"), "import os\nos.environ['USER_SITECUSTOMIZE'] = 'ran'\n");
+                const check = path.join(dir, "check.py");
+                fs.writeFileSync(
+                    check,
+                    [
+                        "import datetime, json, os, sys",
+                        "import google.auth.credentials",
+                        "import google.cloud.storage._signing as signing",
+                        "from google.cloud import storage",
+                        "class MetadataToken(google.auth.credentials.Credentials):",
+                        "    # like google.auth.compute_engine.Credentials: a token from the metadata server, no key",
+                        "    def __init__(self):",
+                        "        super().__init__()",
+                        "        self._email = 'default'",
+                        "    @property",
+                        "    def service_account_email(self):",
+                        "        return self._email",
+                        "    def refresh(self, request):",
+                        "        self.token = 'ya29.metadata-token'",
+                        "        self._email = 'mlflow-prod-server@acme-ml-123.iam.gserviceaccount.com'",
+                        "calls = []",
+                        "def sign(string_to_sign, access_token, service_account_email, universe_domain='googleapis.com'):",
+                        "    calls.append([access_token, service_account_email])",
+                        "    return 'c2lnbmF0dXJl'",
+                        "signing._sign_message = sign",
+                        "blob = storage.Client(project='p', credentials=MetadataToken()).bucket('b').blob('prod/model.bin')",
+                        "user = os.environ.get('USER_SITECUSTOMIZE')",
+                        "try:",
+                        "    url = blob.generate_signed_url(method='PUT', version='v4', expiration=datetime.timedelta(minutes=60), query_parameters={'partNumber': 1, 'uploadId': 'u'})",
+                        "    print(json.dumps({'argv': sys.argv[1:], 'calls': calls, 'signed': 'X-Goog-Signature=' in url, 'user': user}))",
+                        "except AttributeError as e:",
+                        "    print(json.dumps({'error': str(e)[:40], 'user': user}))",
+                    ].join("\n"),
+                );
+                const run = (pythonPath: string) => {
+                    const r = python([check, "--host", "0.0.0.0"], undefined, { PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1" });
+                    assert.strictEqual(r.status, 0, r.stderr);
+                    return JSON.parse(r.stdout) as { error?: string; argv: string[]; calls: string[][]; signed: boolean; user: string | null };
+                };
 
-            const [cmd, flag, code, entry] = cloudRunCommand(check);
-            assert.deepStrictEqual([cmd, flag, entry], ["python", "-c", check]);
-            assert.strictEqual(code, BOOTSTRAP);
-            const r = python([flag, code, entry, "--host", "0.0.0.0"]);
-            assert.strictEqual(r.status, 0, r.stderr);
-            const out = JSON.parse(r.stdout) as { argv: string[]; calls: string[][]; signed: boolean };
-            assert.deepStrictEqual(out.argv, ["--host", "0.0.0.0"], "the entrypoint gets the contract's arguments");
-            assert.deepStrictEqual(out.calls, [["ya29.metadata-token", "mlflow-prod-server@acme-ml-123.iam.gserviceaccount.com"]]);
-            assert.strictEqual(out.signed, true);
+                // Off the path (every platform but Cloud Run): google-cloud-storage as it is.
+                assert.match(run("").error ?? "", /private key to sign/);
+
+                // Cloud Run's PYTHONPATH, with the hook's directory where the image has it.
+                const env = keylessSigningEnv(undefined, hookDir);
+                assert.strictEqual(env.value, hookDir);
+                const out = run(env.value as string);
+                assert.deepStrictEqual(out.argv, ["--host", "0.0.0.0"]);
+                assert.deepStrictEqual(out.calls, [["ya29.metadata-token", "mlflow-prod-server@acme-ml-123.iam.gserviceaccount.com"]]);
+                assert.strictEqual(out.signed, true);
+                assert.strictEqual(out.user, null);
+
+                // A PYTHONPATH of the user's comes after the hook, and its sitecustomize still runs.
+                const chained = keylessSigningEnv(userDir, hookDir);
+                assert.strictEqual(chained.value, `${hookDir}:${userDir}`);
+                const both = run(chained.value as string);
+                assert.strictEqual(both.signed, true);
+                assert.strictEqual(both.user, "ran");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+
+        it("the image copies the hook's directory to where Cloud Run's PYTHONPATH points, beside the entrypoint, and puts it on no path", () => {
+            const dockerfile = fs.readFileSync(path.join(IMAGE_CONTEXT, "Dockerfile"), "utf8").replace(/\\\n/g, " ");
+            const instructions = dockerfile
+                .split("\n")
+                .map((l) => l.trim())
+                .filter((l) => l && !l.startsWith("#"));
+            const copies = instructions.filter((l) => /^COPY\s/i.test(l)).map((l) => l.split(/\s+/).slice(1));
+            const strip = (p: string) => p.replace(/\/+$/, "");
+            assert.ok(
+                copies.some((c) => c.length === 2 && strip(c[0]) === KEYLESS_SIGNING_DIR && strip(c[1]) === KEYLESS_SIGNING_DIR_IN_IMAGE),
+                `no COPY ${KEYLESS_SIGNING_DIR}/ ${KEYLESS_SIGNING_DIR_IN_IMAGE}/ in:\n${instructions.join("\n")}`,
+            );
+            assert.strictEqual(path.posix.dirname(KEYLESS_SIGNING_DIR_IN_IMAGE), path.posix.dirname(ENTRYPOINT_IN_IMAGE));
+            assert.ok(fs.existsSync(KEYLESS_SIGNING_HOOK));
+            assert.strictEqual(path.dirname(KEYLESS_SIGNING_HOOK), path.join(IMAGE_CONTEXT, KEYLESS_SIGNING_DIR));
+            // Off Python's path by default: no ENV of the image sets PYTHONPATH.
+            assert.ok(!instructions.some((l) => /^ENV\s/i.test(l) && l.includes("PYTHONPATH")), "the image sets no PYTHONPATH");
+            assert.ok(instructions.includes(`ENTRYPOINT ["python", "${ENTRYPOINT_IN_IMAGE}"]`));
         });
     });
 
@@ -476,8 +549,13 @@ describe("GCP platform", function () {
                 assert.deepStrictEqual(c.startupProbe.httpGet, { path: "/health", port: 5000 });
                 assert.deepStrictEqual(c.livenessProbe.httpGet, { path: "/health", port: 5000 });
                 assert.ok(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds >= 240, "time for a schema migration at startup");
-                assert.deepStrictEqual(c.commands, cloudRunCommand());
-                assert.strictEqual(c.commands[3], "/opt/mlflow-deploy/entrypoint.py");
+                // The image's own entrypoint with the contract's arguments; the keyless-signing hook by PYTHONPATH.
+                assert.strictEqual(c.commands, undefined, "no command override");
+                assert.deepStrictEqual(c.args, contractArgs(stack, gcpConfig(), run));
+                assert.deepStrictEqual(
+                    c.envs.filter((e) => e.name === "PYTHONPATH"),
+                    [{ name: "PYTHONPATH", value: "/opt/mlflow-deploy/gcp_keyless_signing" }],
+                );
                 // Built image, pushed to the stack's Artifact Registry repository.
                 const image = run.one(T.image);
                 assert.match(String(image.inputs.imageName), new RegExp(`^europe-west1-docker\\.pkg\\.dev/${PROJECT}/mlflow-${stack}-images/mlflow-server:3\\.17\\.2-[0-9a-f]{12}$`));
@@ -547,6 +625,19 @@ describe("GCP platform", function () {
             const args = container(run).args;
             assert.ok(argValue(args, "--allowed-hosts").split(",").includes("mlflow.example.com"));
             assert.ok(argValue(args, "--cors-allowed-origins").split(",").includes("https://mlflow.example.com"));
+        });
+
+        it("a PYTHONPATH of mlflow:extraEnv goes after the keyless-signing hook's directory, once", async () => {
+            const config = gcpConfig({ "mlflow:extraEnv": { PYTHONPATH: "/opt/team/site", MLFLOW_LOGGING_LEVEL: "DEBUG" } });
+            const run = await runProgram("staging", config, SECRET_KEYS);
+            const c = container(run);
+            assert.strictEqual(c.commands, undefined);
+            assert.deepStrictEqual(c.args, contractArgs("staging", config, run));
+            assert.deepStrictEqual(
+                c.envs.filter((e) => e.name === "PYTHONPATH"),
+                [{ name: "PYTHONPATH", value: "/opt/mlflow-deploy/gcp_keyless_signing:/opt/team/site" }],
+            );
+            assert.ok(c.envs.some((e) => e.name === "MLFLOW_LOGGING_LEVEL" && e.value === "DEBUG"));
         });
 
         it("external PostgreSQL and a prebuilt image: no Cloud SQL, no network, no build", async () => {

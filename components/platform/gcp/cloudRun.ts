@@ -8,7 +8,7 @@ import { DeploymentSpec } from "../../config/spec";
 import { ServerContract } from "../../contract";
 import { cloudRunLimits } from "./facts";
 import { SecretRef } from "./secrets";
-import { cloudRunCommand } from "./signing";
+import { keylessSigningEnv } from "./signing";
 
 export interface GcpCloudRunArgs {
     spec: DeploymentSpec;
@@ -59,8 +59,12 @@ export class GcpCloudRunService extends pulumi.ComponentResource {
             }
         }
 
+        // A PYTHONPATH of mlflow:extraEnv goes after the keyless-signing hook's directory.
+        const { PYTHONPATH: userPythonPath, ...plainEnv } = contract.env;
         const envs: CloudRunEnv[] = [
-            ...Object.entries(contract.env).map(([k, v]) => ({ name: k, value: v })),
+            ...Object.entries(plainEnv).map(([k, v]) => ({ name: k, value: v })),
+            // Keyless signed URLs for multipart uploads: the image's sitecustomize hook (signing.ts).
+            keylessSigningEnv(userPythonPath),
             ...Object.keys(contract.secretEnv).map((k) => ({ name: k, valueSource: { secretKeyRef: { secret: args.secretRefs[k].secret, version: args.secretRefs[k].version } } })),
         ];
         const healthGet = { path: contract.healthPath, port: contract.port };
@@ -84,8 +88,7 @@ export class GcpCloudRunService extends pulumi.ComponentResource {
                     containers: [
                         {
                             image: args.imageRef,
-                            // Keyless signed URLs for multipart uploads, then the image's entrypoint (signing.ts).
-                            commands: cloudRunCommand(),
+                            // No command: the image's own entrypoint, as on every platform.
                             args: contract.args,
                             ports: { containerPort: contract.port, name: "http1" },
                             envs,

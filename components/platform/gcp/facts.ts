@@ -14,7 +14,7 @@ export function requiredApis(spec: DeploymentSpec): string[] {
         "artifactregistry.googleapis.com",
         "secretmanager.googleapis.com",
         "iam.googleapis.com",
-        // signBlob: signed URLs for proxied multipart uploads without a key (see signing.ts).
+        // signBlob: signed URLs for proxied multipart uploads without a key (components/image/gcp_keyless_signing).
         "iamcredentials.googleapis.com",
         "storage.googleapis.com",
     ];

@@ -15,7 +15,7 @@ export interface GcpServerIdentityArgs {
  * The server's own service account, and exactly what it may do beyond its secrets:
  * - roles/storage.objectUser on the artifact bucket (objects and multipart uploads; not project-wide);
  * - roles/iam.serviceAccountTokenCreator on itself, for iam.serviceAccounts.signBlob: the signed
- *   URLs of proxied multipart uploads, without a key (see signing.ts).
+ *   URLs of proxied multipart uploads, without a key (components/image/gcp_keyless_signing).
  */
 export class GcpServerIdentity extends pulumi.ComponentResource {
     readonly account: gcpServiceAccount.Account;

@@ -1,113 +1,29 @@
-// Signed URLs on Cloud Run without a service account key. Pure: the Python the container runs.
+// Signed URLs on Cloud Run without a service account key. Pure.
 //
-// MLflow's proxied multipart upload (GCSArtifactRepository.create_multipart_upload, MLflow
-// 3.17.2) calls `blob.generate_signed_url(...)` without `service_account_email`/`access_token`.
-// google-cloud-storage then needs credentials that can sign (google.auth.credentials.Signing),
-// but on Cloud Run the default credentials are metadata-server tokens
-// (google.auth.compute_engine.Credentials), which cannot: the call fails with "you need a private
-// key to sign credentials". Given the service account's email and an access token,
-// google-cloud-storage signs through the IAM Credentials signBlob API instead, which needs
-// iam.serviceAccounts.signBlob on the service account itself (roles/iam.serviceAccountTokenCreator,
-// granted by the platform on that one account).
-//
-// The hook below supplies those two arguments whenever the credentials in use cannot sign. It is
-// a `sitecustomize` module, so it applies to every Python process of the container (the image's
-// entrypoint execs `python -m mlflow server`, which starts the uvicorn workers); it patches
-// google.cloud.storage lazily, when MLflow first imports it. The Cloud Run container's command
-// writes it to a private temporary directory, puts that on PYTHONPATH and execs the image's
-// entrypoint with the contract's arguments, so the image itself stays the one every platform runs.
+// The hook, and why Cloud Run needs it, is components/image/gcp_keyless_signing/sitecustomize.py:
+// a `sitecustomize` module the image carries in a directory of its own, off Python's path, so the
+// one image runs unchanged on every platform. The Cloud Run service runs the image's own
+// entrypoint and puts that directory first on PYTHONPATH (keylessSigningEnv); nothing else does.
 
-import { ENTRYPOINT_IN_IMAGE } from "../../contract";
+import * as path from "path";
+import { IMAGE_CONTEXT } from "../../contract";
+import { combine, Value } from "../../stores/types";
 
-export const SIGNING_HOOK = `# sitecustomize written by the MLflow deployment's Cloud Run bootstrap (keyless signed URLs).
-import importlib.abc
-import importlib.util
-import os
-import sys
-
-_TARGET = "google.cloud.storage.blob"
-
-
-def _patch(module):
-    blob_class = module.Blob
-    original = blob_class.generate_signed_url
-    if getattr(original, "_mlflow_keyless", False):
-        return
-
-    def generate_signed_url(self, *args, **kwargs):
-        if kwargs.get("credentials") is None and not (kwargs.get("service_account_email") and kwargs.get("access_token")):
-            import google.auth.credentials
-            import google.auth.transport.requests
-
-            client = kwargs.get("client") or self.client
-            credentials = getattr(client, "_credentials", None)
-            if credentials is not None and not isinstance(credentials, google.auth.credentials.Signing):
-                email = getattr(credentials, "service_account_email", None)
-                if not credentials.valid or not email or email == "default":
-                    credentials.refresh(google.auth.transport.requests.Request())
-                    email = getattr(credentials, "service_account_email", None)
-                if email and email != "default":
-                    kwargs["service_account_email"] = email
-                    kwargs["access_token"] = credentials.token
-        return original(self, *args, **kwargs)
-
-    generate_signed_url._mlflow_keyless = True
-    blob_class.generate_signed_url = generate_signed_url
-
-
-class _Finder(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name != _TARGET:
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None:
-            return spec
-        exec_module = spec.loader.exec_module
-
-        def exec_and_patch(module):
-            exec_module(module)
-            _patch(module)
-
-        spec.loader.exec_module = exec_and_patch
-        return spec
-
-
-if _TARGET in sys.modules:
-    _patch(sys.modules[_TARGET])
-else:
-    sys.meta_path.insert(0, _Finder())
-
-
-def _chain():
-    # Run a sitecustomize this one shadows, if the image has one.
-    here = os.path.dirname(os.path.abspath(__file__))
-    for entry in sys.path:
-        if os.path.abspath(entry or ".") == here:
-            continue
-        candidate = os.path.join(entry or ".", "sitecustomize.py")
-        if os.path.isfile(candidate):
-            spec = importlib.util.spec_from_file_location("_mlflow_chained_sitecustomize", candidate)
-            spec.loader.exec_module(importlib.util.module_from_spec(spec))
-            return
-
-
-_chain()
-`;
-
-/** Writes the hook, puts it on PYTHONPATH and execs `python <entrypoint> <args...>`. */
-export const BOOTSTRAP = [
-    "import os, sys, tempfile",
-    "d = tempfile.mkdtemp(prefix='mlflow-gcp-')",
-    `open(os.path.join(d, 'sitecustomize.py'), 'w').write(${JSON.stringify(SIGNING_HOOK)})`,
-    "os.environ['PYTHONPATH'] = os.pathsep.join([d] + ([os.environ['PYTHONPATH']] if os.environ.get('PYTHONPATH') else []))",
-    "os.execv(sys.executable, [sys.executable] + sys.argv[1:])",
-].join("\n");
+/** The hook's directory in the build context (components/image). */
+export const KEYLESS_SIGNING_DIR = "gcp_keyless_signing";
+/** The hook's source. */
+export const KEYLESS_SIGNING_HOOK = path.join(IMAGE_CONTEXT, KEYLESS_SIGNING_DIR, "sitecustomize.py");
+/** Where the image keeps that directory (components/image/Dockerfile copies it there). */
+export const KEYLESS_SIGNING_DIR_IN_IMAGE = `/opt/mlflow-deploy/${KEYLESS_SIGNING_DIR}`;
 
 /**
- * The Cloud Run container command: the bootstrap, then the image's entrypoint. Cloud Run appends
- * the container args (the contract's `mlflow server` arguments) after it.
+ * The Cloud Run container's PYTHONPATH: the hook's directory first, then a PYTHONPATH the user set
+ * in mlflow:extraEnv, if any (a sitecustomize there still runs: the hook chains to the one it
+ * shadows).
  */
-export function cloudRunCommand(entrypoint: string = ENTRYPOINT_IN_IMAGE): string[] {
-    return ["python", "-c", BOOTSTRAP, entrypoint];
+export function keylessSigningEnv(userPythonPath?: Value, dir: string = KEYLESS_SIGNING_DIR_IN_IMAGE): { name: "PYTHONPATH"; value: Value } {
+    if (userPythonPath === undefined || userPythonPath === "") {
+        return { name: "PYTHONPATH", value: dir };
+    }
+    return { name: "PYTHONPATH", value: combine([dir, userPythonPath], ([hook, user]) => (user ? `${hook}:${user}` : hook)) };
 }
