@@ -36,7 +36,7 @@ function mount(value: string, dataDir: string): string {
 }
 
 /** The process the Docker platform would start: the entrypoint, the contract's args, secrets as files. */
-function entrypointProcess(name: string, contract: ServerContract, opts: RunOptions, extraArgs: string[] = []): { env: NodeJS.ProcessEnv; args: string[] } {
+export function entrypointProcess(name: string, contract: ServerContract, opts: RunOptions, extraArgs: string[] = []): { env: NodeJS.ProcessEnv; args: string[] } {
     const secretsDir = workDir(`${name}-secrets`);
     for (const [key, value] of Object.entries(contract.secretEnv)) {
         const file = path.join(secretsDir, key);
@@ -88,7 +88,7 @@ export async function runEntrypointToExit(name: string, contract: ServerContract
     return { code: outcome, log: service.log(), seconds: (Date.now() - started) / 1000 };
 }
 
-async function waitForHealth(port: number, timeoutMs: number, service: Service): Promise<void> {
+export async function waitForHealth(port: number, timeoutMs: number, service: Service, pollMs = 300): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
         if (service.proc.exitCode !== null) {
@@ -98,7 +98,7 @@ async function waitForHealth(port: number, timeoutMs: number, service: Service):
         if (res?.status === 200) {
             return;
         }
-        await new Promise((r) => setTimeout(r, 300));
+        await new Promise((r) => setTimeout(r, pollMs));
     }
     throw new Error(`/health did not answer 200 within ${timeoutMs} ms`);
 }
