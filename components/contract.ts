@@ -5,6 +5,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { jobRunnerEnv, ServerRole } from "./config/jobRunner";
 import { DeploymentSpec } from "./config/spec";
 import { ArtifactStoreContract, BackendStoreContract, combine, Value } from "./stores/types";
 import { MLFLOW_BASE_IMAGE } from "./versions";
@@ -12,6 +13,8 @@ import { MLFLOW_BASE_IMAGE } from "./versions";
 export const HEALTH_PATH = "/health";
 /** The port MLflow listens on inside its container (the host port is mlflow:port). */
 export const CONTAINER_PORT = 5000;
+/** The host the job runner's calls to its own server carry (the --host it listens on). */
+export const JOB_CALLBACK_HOST = "0.0.0.0";
 
 /** components/image: the Dockerfile, requirements.txt and entrypoint of the server image. */
 export const IMAGE_CONTEXT = path.join(__dirname, "image");
@@ -63,6 +66,8 @@ export interface ContractInput {
     platform: PlatformFacts;
     /** Required when spec.auth.enabled. */
     auth?: AuthSecrets;
+    /** Which part of mlflow:jobRunner "dedicated" this server plays; "server" otherwise. */
+    role?: ServerRole;
 }
 
 export function imageSource(spec: DeploymentSpec): ImageSource {
@@ -130,13 +135,17 @@ export function buildServerContract(input: ContractInput): ServerContract {
         throw new Error("auth is enabled but no admin password / Flask secret key was given to the contract");
     }
 
-    const hosts = combine([...platform.servedHosts, ...spec.allowedHosts], (all) => allowedHostPatterns(all).join(","));
+    // MLflow's job runner calls its own server back at http://<--host>:<port>, i.e. 0.0.0.0.
+    const runsJobs = spec.jobRunner === "on" || input.role === "job-runner";
+    const selfHosts = runsJobs ? [JOB_CALLBACK_HOST] : [];
+    const hosts = combine([...platform.servedHosts, ...spec.allowedHosts, ...selfHosts], (all) => allowedHostPatterns(all).join(","));
     const originList = [...platform.servedOrigins, ...spec.corsAllowedOrigins];
 
     const args: Value[] = [
         "--host", "0.0.0.0",
         "--port", String(platform.listenPort),
-        "--workers", String(spec.workers),
+        // The dedicated job runner serves only its own jobs' calls: one worker.
+        "--workers", String(input.role === "job-runner" ? 1 : spec.workers),
         "--serve-artifacts",
         "--artifacts-destination", artifacts.destination,
         "--allowed-hosts", hosts,
@@ -152,8 +161,9 @@ export function buildServerContract(input: ContractInput): ServerContract {
     const env: Record<string, Value> = {
         ...spec.extraEnv,
         ...artifacts.env,
-        // Set either way: MLflow's own default is on (components/config/jobRunner.ts).
-        MLFLOW_SERVER_ENABLE_JOB_EXECUTION: spec.jobRunner === "on" ? "true" : "false",
+        ...jobRunnerEnv(spec.jobRunner, input.role ?? "server"),
+        MLFLOW_SQLALCHEMYSTORE_POOL_SIZE: String(spec.dbPool.size),
+        MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW: String(spec.dbPool.maxOverflow),
     };
     const secretEnv: Record<string, Value> = {
         ...artifacts.secretEnv,
@@ -164,6 +174,8 @@ export function buildServerContract(input: ContractInput): ServerContract {
     if (spec.auth.enabled && input.auth) {
         args.push("--app-name", "basic-auth");
         env.MLFLOW_AUTH_ADMIN_USERNAME = spec.auth.adminUsername;
+        // The entrypoint writes it into the auth app's ini file as auth_cache_ttl_seconds.
+        env.MLFLOW_AUTH_CACHE_TTL_SECONDS = String(spec.auth.cacheSeconds);
         secretEnv.MLFLOW_AUTH_ADMIN_PASSWORD = input.auth.adminPassword;
         secretEnv.MLFLOW_FLASK_SERVER_SECRET_KEY = input.auth.flaskSecretKey;
         // The entrypoint writes it into the auth app's ini file (MLflow reads it from there only).

@@ -1,5 +1,6 @@
 // `mlflow:aws` (platform aws) and `mlflow:backend` type rds -> typed settings. Pure.
 
+import { checkMemory, withHeadroom } from "./footprint";
 import { boolField, choiceField, Collector, intField, parseSettings, PG_IDENT, PG_IDENT_TEXT, PlatformParseContext, stringField, stringListField } from "./collector";
 import { RdsBackendSpec } from "./spec";
 
@@ -39,6 +40,23 @@ export const FARGATE_MEMORY: Record<number, [number, number, number]> = {
     8192: [16384, 61440, 4096],
     16384: [32768, 122880, 8192],
 };
+
+/** The memory sizes Fargate allows with a CPU size, smallest first. */
+export function fargateMemorySizes(cpu: number): number[] {
+    const range = FARGATE_MEMORY[cpu];
+    if (!range) return [];
+    const [min, max, step] = range;
+    const sizes = [min];
+    for (let m = Math.ceil((min + 1) / step) * step; m <= max; m += step) sizes.push(m);
+    return sizes;
+}
+
+/** The smallest Fargate memory size with 30% headroom over the footprint (footprint.ts). */
+export function defaultFargateMemory(cpu: number, footprint: number | undefined): number {
+    const sizes = fargateMemorySizes(cpu);
+    const need = footprint === undefined ? 0 : withHeadroom(footprint, 1);
+    return sizes.find((m) => m >= need) ?? sizes[sizes.length - 1] ?? 2048;
+}
 
 export interface AwsNetworkSpec {
     /** An existing VPC; absent: the program creates one. */
@@ -100,7 +118,7 @@ export function parseAwsSettings(c: Collector, value: unknown, ctx: PlatformPars
     const availabilityZones = intField(c, k, obj, "availabilityZones", 2, 6, 2, "zones of the created VPC");
     const taskSubnets = choiceField(c, k, obj, "taskSubnets", ["public", "private"] as const, "public");
     const cpu = intField(c, k, obj, "cpu", 256, 16384, 1024, "Fargate CPU units");
-    const memory = intField(c, k, obj, "memory", 512, 122880, 2048, "MiB");
+    const memory = intField(c, k, obj, "memory", 512, 122880, defaultFargateMemory(cpu ?? 1024, ctx.server?.footprintMiB), "MiB");
     const desiredDefault = ctx.production ? 2 : 1;
     const desiredCount = intField(c, k, obj, "desiredCount", 1, 100, desiredDefault, "tasks");
     const minCount = intField(c, k, obj, "minCount", ctx.production ? 2 : 1, 100, desiredCount ?? desiredDefault, ctx.production ? "tasks; prod keeps at least two, one per zone" : "tasks");
@@ -124,6 +142,10 @@ export function parseAwsSettings(c: Collector, value: unknown, ctx: PlatformPars
         } else if (memory < range[0] || memory > range[1] || memory % range[2] !== 0) {
             c.add("aws.memory", `${memory} MiB does not fit ${cpu} CPU units`, `${range[0]} to ${range[1]} MiB in steps of ${range[2]} for cpu ${cpu}`, c.set("aws.memory", String(range[0])));
         }
+    }
+    if (cpu !== undefined && memory !== undefined && ctx.server) {
+        const fit = defaultFargateMemory(cpu, ctx.server.footprintMiB);
+        checkMemory(c, { key: "aws.memory", givenMiB: memory, footprintMiB: ctx.server.footprintMiB, fixKey: "aws.memory", fixValue: String(fit), running: ctx.server.running });
     }
     if (minCount !== undefined && maxCount !== undefined && desiredCount !== undefined && !(minCount <= desiredCount && desiredCount <= maxCount)) {
         c.add("aws.desiredCount", `min ${minCount}, desired ${desiredCount}, max ${maxCount}`, "minCount <= desiredCount <= maxCount", c.set("aws.maxCount", String(Math.max(desiredCount, minCount))));

@@ -1,5 +1,6 @@
 // `mlflow:azure` (platform azure) and `mlflow:backend` type azure-postgres -> typed settings. Pure.
 
+import { checkMemory, withHeadroom } from "./footprint";
 import { boolField, choiceField, Collector, intField, parseSettings, PG_IDENT, PG_IDENT_TEXT, PlatformParseContext, stringField } from "./collector";
 
 export const AZURE_FIELDS = [
@@ -103,6 +104,13 @@ export function azureSubnets(vnetCidr: string): AzureNetworkSpec {
     return { vnetCidr, appsSubnetCidr: `${m[1]}.${m[2]}.0.0/23`, databaseSubnetCidr: `${m[1]}.${m[2]}.2.0/24` };
 }
 
+/** The smallest Container Apps CPU size, from `atLeast` up, whose memory (2 GiB per core) has 30% headroom over the footprint. */
+export function defaultContainerAppsCpu(atLeast: string, footprint: number | undefined): string {
+    const need = footprint === undefined ? 0 : withHeadroom(footprint, 1);
+    const sizes = CONTAINER_APPS_CPU.filter((cpu) => Number(cpu) >= Number(atLeast));
+    return sizes.find((cpu) => Number(cpu) * 2048 >= need) ?? sizes[sizes.length - 1] ?? atLeast;
+}
+
 /** The tier a Flexible Server SKU name belongs to, or undefined when the name does not tell. */
 export function tierOfSku(skuName: string): AzurePostgresTier | undefined {
     if (/^Standard_B\d/.test(skuName)) return "Burstable";
@@ -131,11 +139,14 @@ export function parseAzureSettings(c: Collector, value: unknown, ctx: PlatformPa
         }
     }
     // YAML gives `cpu: 1` as a number; Container Apps writes cores as text.
-    const cpu = choiceField(c, k, { cpu: typeof obj.cpu === "number" ? String(obj.cpu) : obj.cpu }, "cpu", CONTAINER_APPS_CPU, ctx.production ? "1" : "0.5");
+    const cpu = choiceField(c, k, { cpu: typeof obj.cpu === "number" ? String(obj.cpu) : obj.cpu }, "cpu", CONTAINER_APPS_CPU, defaultContainerAppsCpu(ctx.production ? "1" : "0.5", ctx.server?.footprintMiB));
     const memoryFallback = cpu ? `${Number(cpu) * 2}Gi` : undefined;
     const memory = stringField(c, k, obj, "memory", /^\d+(\.\d+)?Gi$/, "memory in Gi, 2 GiB per core, e.g. 2Gi for cpu 1", memoryFallback);
     if (cpu && memory && memory !== memoryFallback) {
         c.add("azure.memory", `${memory} does not fit cpu ${cpu}`, `${memoryFallback} (Container Apps Consumption gives 2 GiB per core)`, c.set("azure.memory", memoryFallback!));
+    } else if (cpu && ctx.server) {
+        const fit = defaultContainerAppsCpu(cpu, ctx.server.footprintMiB);
+        checkMemory(c, { key: "azure.cpu", givenMiB: Number(cpu) * 2048, footprintMiB: ctx.server.footprintMiB, fixKey: "azure.cpu", fixValue: fit, running: `${ctx.server.running}; memory is 2 GiB per core` });
     }
     // staging may scale to zero (the first request after idle waits for a cold start); prod keeps two.
     const minReplicas = intField(c, k, obj, "minReplicas", 0, 300, ctx.production ? 2 : 0, "replicas; 0 scales to zero when idle");

@@ -194,4 +194,6 @@ export interface PlatformParseContext {
     production: boolean;
     /** mlflow:auth as parsed; undefined when it was invalid (then no cross-check). */
     authEnabled?: boolean;
+    /** What one server instance uses under load (footprint.ts), and how it runs; undefined when invalid. */
+    server?: { footprintMiB: number; running: string };
 }

@@ -1,5 +1,6 @@
 // `mlflow:gcp` (platform gcp) and `mlflow:backend` type cloudsql -> typed settings. Pure.
 
+import { checkMemory, withHeadroom } from "./footprint";
 import { boolField, choiceField, Collector, intField, parseSettings, PG_IDENT, PG_IDENT_TEXT, PlatformParseContext, stringField, stringListField } from "./collector";
 import { show } from "./problems";
 
@@ -46,6 +47,13 @@ export const CLOUD_RUN_MEMORY: Record<number, [number, number]> = {
     6: [4096, 24576],
     8: [4096, 32768],
 };
+
+/** Cloud Run memory with 30% headroom over the footprint (footprint.ts), in 256 MiB steps, within what the CPU allows. */
+export function defaultCloudRunMemory(cpu: number, footprint: number | undefined): number {
+    const [min, max] = CLOUD_RUN_MEMORY[cpu] ?? CLOUD_RUN_MEMORY[1];
+    const need = footprint === undefined ? 2048 : withHeadroom(footprint, 256);
+    return Math.min(Math.max(need, min), max);
+}
 
 /** Cloud Run's ingress settings, by the name the config uses. */
 export const INGRESS = {
@@ -136,7 +144,7 @@ export function parseGcpSettings(c: Collector, value: unknown, ctx: PlatformPars
     }
 
     const cpu = intField(c, k, obj, "cpu", 1, 8, 1, "vCPUs: 1, 2, 4, 6 or 8");
-    const memoryMiB = intField(c, k, obj, "memoryMiB", 512, 32768, 2048, "MiB");
+    const memoryMiB = intField(c, k, obj, "memoryMiB", 512, 32768, defaultCloudRunMemory(cpu ?? 1, ctx.server?.footprintMiB), "MiB");
     const minInstances = intField(c, k, obj, "minInstances", 0, 100, ctx.production ? 1 : 0, "instances; 0 scales to zero");
     const maxInstances = intField(c, k, obj, "maxInstances", 1, 100, ctx.production ? 4 : 2, "instances");
     const concurrency = intField(c, k, obj, "concurrency", 1, 1000, 40, "requests per instance");
@@ -155,7 +163,10 @@ export function parseGcpSettings(c: Collector, value: unknown, ctx: PlatformPars
         if (!range) {
             c.add("gcp.cpu", `got ${cpu}`, `a Cloud Run CPU count: ${Object.keys(CLOUD_RUN_MEMORY).join(", ")}`, c.set("gcp.cpu", "1"));
         } else if (memoryMiB < range[0] || memoryMiB > range[1]) {
-            c.add("gcp.memoryMiB", `${memoryMiB} MiB does not fit ${cpu} vCPU`, `${range[0]} to ${range[1]} MiB with cpu ${cpu}`, c.set("gcp.memoryMiB", String(Math.min(Math.max(2048, range[0]), range[1]))));
+            c.add("gcp.memoryMiB", `${memoryMiB} MiB does not fit ${cpu} vCPU`, `${range[0]} to ${range[1]} MiB with cpu ${cpu}`, c.set("gcp.memoryMiB", String(defaultCloudRunMemory(cpu, ctx.server?.footprintMiB))));
+        } else if (ctx.server) {
+            const fit = defaultCloudRunMemory(cpu, ctx.server.footprintMiB);
+            checkMemory(c, { key: "gcp.memoryMiB", givenMiB: memoryMiB, footprintMiB: ctx.server.footprintMiB, fixKey: "gcp.memoryMiB", fixValue: String(fit), running: ctx.server.running });
         }
     }
     if (minInstances !== undefined && maxInstances !== undefined && minInstances > maxInstances) {

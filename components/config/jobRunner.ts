@@ -1,21 +1,33 @@
-// mlflow:jobRunner: whether `mlflow server` runs MLflow's job runner (huey consumers for the
-// GenAI jobs: LLM judges and scorers, evaluation, issue detection, prompt optimisation; and a
+// mlflow:jobRunner: whether and where MLflow's job runner runs (huey consumers for the GenAI
+// jobs: LLM judges and scorers, evaluation, issue detection, prompt optimisation; and a
 // periodic-task consumer for online scoring and trace archival). Pure.
 //
-// Measured here (MLflow 3.17.2, the project's contract, idle, PSS of the process tree): 2 workers
-// 1906 MiB with it, 603 MiB without; 4 workers 2258 vs 946 MiB. A tracking-only team pays about
-// 1.3 GiB per replica for features it does not use, so it is off unless asked for.
+// Measured here (components/config/footprint.ts, `npm run bench`): the job runner adds about
+// 1.3 GiB to every server instance. A tracking-only team pays that for features it does not use,
+// so it is off unless asked for.
 //
-// MLflow keeps the job queue in a per-server temporary directory and wants its periodic tasks on
-// exactly one instance, so "on" needs the server to run as exactly one instance that is never
-// scaled to zero (and, on Cloud Run, has its CPU allocated outside requests).
+// - on: as MLflow runs it, inside the one server instance. MLflow keeps the job queue in a
+//   per-server temporary directory and wants its periodic tasks on exactly one instance, so "on"
+//   needs the server to run as exactly one instance that is never scaled to zero (and, on Cloud
+//   Run, has its CPU allocated outside requests).
+// - dedicated: the web servers (any number of replicas) write submitted jobs to the tracking
+//   database and run no job runner; one dedicated job-runner instance (a full server with one
+//   worker, not exposed) claims them from the database with MLflow's executor engine, runs them,
+//   and runs the periodic tasks. Every job runs once, on that instance; its status is in the
+//   database, so every replica reports it.
 import { Collector } from "./collector";
 import { show } from "./problems";
-import type { Platform } from "./spec";
+import type { BackendType, Platform } from "./spec";
 
-export const JOB_RUNNER_MODES = ["off", "on"] as const;
+export const JOB_RUNNER_MODES = ["off", "on", "dedicated"] as const;
 export type JobRunnerMode = (typeof JOB_RUNNER_MODES)[number];
 export const DEFAULT_JOB_RUNNER: JobRunnerMode = "off";
+
+/** Which part a server plays: the only kind ("server"), or one side of "dedicated". */
+export type ServerRole = "server" | "web" | "job-runner";
+
+/** Platforms that run the dedicated job-runner instance beside the web servers. */
+export const DEDICATED_PLATFORMS: readonly Platform[] = ["docker"];
 
 export function parseJobRunner(c: Collector, value: unknown): JobRunnerMode | undefined {
     if (value === undefined) {
@@ -25,8 +37,29 @@ export function parseJobRunner(c: Collector, value: unknown): JobRunnerMode | un
     if (typeof v === "string" && (JOB_RUNNER_MODES as readonly string[]).includes(v)) {
         return v as JobRunnerMode;
     }
-    c.add("jobRunner", `got ${show(value)}`, "off (tracking only) | on (MLflow's GenAI jobs: judges, evaluation, issue detection, prompt optimisation)", c.set("jobRunner", DEFAULT_JOB_RUNNER));
+    c.add(
+        "jobRunner",
+        `got ${show(value)}`,
+        "off (tracking only) | on (MLflow's GenAI jobs inside the one server instance) | dedicated (one job-runner instance beside any number of web replicas)",
+        c.set("jobRunner", DEFAULT_JOB_RUNNER),
+    );
     return undefined;
+}
+
+/** The environment of `mlflow server` for a mode and role (MLflow's own default is "on"). */
+export function jobRunnerEnv(mode: JobRunnerMode, role: ServerRole): Record<string, string> {
+    if (mode === "off") {
+        return { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: "false" };
+    }
+    if (mode === "on") {
+        return { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: "true" };
+    }
+    const shared = { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: "true", MLFLOW_SERVER_JOB_EXECUTION_ENGINE: "executor" };
+    if (role === "job-runner") {
+        return { ...shared, MLFLOW_SERVER_JOB_ENABLE_PERIODIC_TASKS: "true" };
+    }
+    // Read by the image's entrypoint: submit to the database, start no job runner.
+    return { ...shared, MLFLOW_SERVER_JOB_ENABLE_PERIODIC_TASKS: "false", MLFLOW_DEPLOY_SUBMIT_JOBS_ONLY: "true" };
 }
 
 /** How many instances of the server a cloud stack may run: [min, max]. */
@@ -38,15 +71,24 @@ export interface InstanceBounds {
     maxKey: string;
 }
 
-/** "on" only where the server is exactly one instance that stays up. */
-export function checkJobRunner(c: Collector, mode: JobRunnerMode | undefined, platform: Platform | undefined, bounds: InstanceBounds | undefined): void {
+const ON_WHY = "on only with exactly one server instance that never scales to zero: MLflow's job queue lives in each server, and its periodic tasks must run on one instance";
+
+export function checkJobRunner(c: Collector, mode: JobRunnerMode | undefined, platform: Platform | undefined, bounds: InstanceBounds | undefined, backend: BackendType | undefined): void {
+    if (mode === "dedicated") {
+        if (backend === "sqlite") {
+            c.add("jobRunner", "dedicated with SQLite", "dedicated needs a PostgreSQL backend the web servers and the job runner share; SQLite runs one instance, where on does the same with one container", c.set("jobRunner", "on"));
+        } else if (platform !== undefined && !DEDICATED_PLATFORMS.includes(platform)) {
+            const fix = bounds ? `${c.set("jobRunner", "on")}  (with ${c.set(bounds.minKey, "1")} and ${c.set(bounds.maxKey, "1")})` : c.set("jobRunner", "on");
+            c.add("jobRunner", `dedicated on ${platform}`, `dedicated on ${DEDICATED_PLATFORMS.join(", ")} for now; on ${platform}, on with one instance`, fix);
+        }
+        return;
+    }
     if (mode !== "on" || platform === undefined || platform === "docker" || bounds === undefined) {
         return;
     }
-    const why = "on only with exactly one server instance that never scales to zero: MLflow's job queue lives in each server, and its periodic tasks must run on one instance";
     if (bounds.max !== 1) {
-        c.add("jobRunner", `on with up to ${bounds.max} instances (mlflow:${bounds.maxKey} ${bounds.max})`, why, `${c.set(bounds.maxKey, "1")}  (or: ${c.set("jobRunner", "off")})`);
+        c.add("jobRunner", `on with up to ${bounds.max} instances (mlflow:${bounds.maxKey} ${bounds.max})`, ON_WHY, `${c.set(bounds.maxKey, "1")}  (or: ${c.set("jobRunner", "off")})`);
     } else if (bounds.min !== 1) {
-        c.add("jobRunner", `on with mlflow:${bounds.minKey} ${bounds.min} (scales to zero, and the queued jobs stop with it)`, why, `${c.set(bounds.minKey, "1")}  (or: ${c.set("jobRunner", "off")})`);
+        c.add("jobRunner", `on with mlflow:${bounds.minKey} ${bounds.min} (scales to zero, and the queued jobs stop with it)`, ON_WHY, `${c.set(bounds.minKey, "1")}  (or: ${c.set("jobRunner", "off")})`);
     }
 }

@@ -45,4 +45,10 @@ export const OWNED_ENV: Record<string, string> = {
     MLFLOW_GCP_CREDENTIALS_JSON: "use pulumi config set --secret mlflow:gcpCredentialsJson",
     MLFLOW_SECRETS_DIR: "set by the platform",
     MLFLOW_SERVER_ENABLE_JOB_EXECUTION: "use mlflow:jobRunner",
+    MLFLOW_SERVER_JOB_EXECUTION_ENGINE: "use mlflow:jobRunner",
+    MLFLOW_SERVER_JOB_ENABLE_PERIODIC_TASKS: "use mlflow:jobRunner (periodic tasks run on exactly one instance)",
+    MLFLOW_DEPLOY_SUBMIT_JOBS_ONLY: "use mlflow:jobRunner",
+    MLFLOW_AUTH_CACHE_TTL_SECONDS: "use mlflow:authCacheSeconds",
+    MLFLOW_SQLALCHEMYSTORE_POOL_SIZE: "use mlflow:dbPoolSize",
+    MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW: "use mlflow:dbMaxOverflow",
 };

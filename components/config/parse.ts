@@ -21,6 +21,9 @@ import { parseAwsSettings, parseRdsBackend, RDS_FIELDS } from "./aws";
 import { AZURE_POSTGRES_FIELDS, parseAzurePostgresBackend, parseAzureSettings } from "./azure";
 import { CLOUDSQL_FIELDS, parseCloudSqlBackend, parseGcpSettings } from "./gcp";
 import { checkJobRunner, InstanceBounds, parseJobRunner } from "./jobRunner";
+import { parseServerTuning } from "./serverTuning";
+import { resolveDbPool } from "./connections";
+import { describeRun, footprintMiB } from "./footprint";
 import { checkFields, closest, Collector, parseBool, parseInteger, parseTyped, PG_IDENT, PG_IDENT_TEXT, PlatformParseContext, stringField } from "./collector";
 
 /** Optional secrets, set with `pulumi config set --secret mlflow:<key>`. */
@@ -48,6 +51,9 @@ export const PLAIN_KEYS = [
     "auth",
     "protectData",
     "jobRunner",
+    "authCacheSeconds",
+    "dbPoolSize",
+    "dbMaxOverflow",
     "adminUsername",
     "allowedHosts",
     "corsAllowedOrigins",
@@ -61,6 +67,11 @@ export const PLAIN_KEYS = [
 
 export const DEFAULT_PORTS: Record<string, number> = { dev: 5000, staging: 5001, prod: 5002 };
 export const DEFAULT_WORKERS = 2;
+/**
+ * The cloud stacks' instances have one vCPU by default, and on one core a second worker added
+ * memory and start time but no throughput (README: benchmark): one worker per instance.
+ */
+export const DEFAULT_CLOUD_WORKERS = 1;
 
 export interface ParseInput {
     project: string;
@@ -110,8 +121,9 @@ export function parseConfig(input: ParseInput): ParseResult {
     const platform = parsePlatform(c, raw.platform);
     const port = parsePort(c, raw.port, input.stack);
     const mlflowVersion = parseMlflowVersion(c, raw.mlflowVersion);
-    const workers = parseWorkers(c, raw.workers);
+    const workers = parseWorkers(c, raw.workers, platform);
     const jobRunner = parseJobRunner(c, raw.jobRunner);
+    const tuning = parseServerTuning(c, raw);
     const authEnabled = parseBool(c, "auth", raw.auth, input.stack !== "dev");
     // `protect` + `retainOnDelete` on the stack's data (volumes, databases, buckets, vaults).
     const protectData = parseBool(c, "protectData", raw.protectData, input.stack === "prod");
@@ -122,11 +134,20 @@ export function parseConfig(input: ParseInput): ParseResult {
     const extraArgs = parseExtraArgs(c, raw.extraArgs);
     const extraEnv = parseExtraEnv(c, raw.extraEnv);
     const image = parseImage(c, raw.image);
-    const platformCtx: PlatformParseContext = { stack: input.stack, providerConfig: input.providerConfig ?? {}, production: input.stack === "prod", authEnabled };
+    const server =
+        workers !== undefined && jobRunner !== undefined && authEnabled !== undefined
+            ? { footprintMiB: footprintMiB(workers, jobRunner, authEnabled), running: describeRun(workers, jobRunner, authEnabled) }
+            : undefined;
+    const platformCtx: PlatformParseContext = { stack: input.stack, providerConfig: input.providerConfig ?? {}, production: input.stack === "prod", authEnabled, server };
     const backend = parseBackend(c, raw.backend, input, platformCtx);
     const artifacts = parseArtifacts(c, raw.artifacts, input.stack);
     const cloud = parseCloudSettings(c, platform, raw, platformCtx, backend?.type);
-    checkJobRunner(c, jobRunner, platform, instanceBounds(cloud));
+    const bounds = instanceBounds(cloud);
+    checkJobRunner(c, jobRunner, platform, bounds, backend?.type);
+    const dbPool =
+        backend && tuning && workers !== undefined && jobRunner !== undefined && authEnabled !== undefined
+            ? resolveDbPool(c, tuning.dbPool, backend, { workers, auth: authEnabled, jobRunner, maxInstances: bounds?.max ?? 1 }, { instancesKey: bounds?.maxKey, databaseKey: DATABASE_SIZE_KEY[backend.type] })
+            : undefined;
 
     if (platform && backend && artifacts) {
         checkCombination(c, platform, backend, artifacts, input);
@@ -145,7 +166,8 @@ export function parseConfig(input: ParseInput): ParseResult {
         image,
         workers: workers!,
         jobRunner: jobRunner!,
-        auth: { enabled: authEnabled!, adminUsername: adminUsername! },
+        auth: { enabled: authEnabled!, adminUsername: adminUsername!, cacheSeconds: tuning!.authCacheSeconds },
+        dbPool: dbPool!,
         allowedHosts: allowedHosts!,
         corsAllowedOrigins: corsAllowedOrigins!,
         publicHost: publicHost!,
@@ -160,6 +182,9 @@ export function parseConfig(input: ParseInput): ParseResult {
 }
 
 /** How many server instances the cloud stack may run, from its settings. */
+/** The key that sizes each managed database, named in the fix when the pool does not fit. */
+const DATABASE_SIZE_KEY: Partial<Record<string, string>> = { rds: "backend.instanceClass", "azure-postgres": "backend.skuName", cloudsql: "backend.tier" };
+
 function instanceBounds(cloud: Pick<DeploymentSpec, "aws" | "azure" | "gcp">): InstanceBounds | undefined {
     if (cloud.aws) return { min: cloud.aws.minCount, max: cloud.aws.maxCount, minKey: "aws.minCount", maxKey: "aws.maxCount" };
     if (cloud.azure) return { min: cloud.azure.minReplicas, max: cloud.azure.maxReplicas, minKey: "azure.minReplicas", maxKey: "azure.maxReplicas" };
@@ -249,9 +274,9 @@ function parseMlflowVersion(c: Collector, value: unknown): string | undefined {
     return v as string;
 }
 
-function parseWorkers(c: Collector, value: unknown): number | undefined {
+function parseWorkers(c: Collector, value: unknown, platform: Platform | undefined): number | undefined {
     if (value === undefined) {
-        return DEFAULT_WORKERS;
+        return platform === undefined || platform === "docker" ? DEFAULT_WORKERS : DEFAULT_CLOUD_WORKERS;
     }
     const n = parseInteger(value);
     if (n === undefined || n < 1 || n > 64) {

@@ -108,6 +108,14 @@ export type ArtifactsSpec = LocalArtifactsSpec | S3ArtifactsSpec | AzureBlobArti
 export interface AuthSpec {
     enabled: boolean;
     adminUsername: string;
+    /** Seconds a successful password check is cached per server process (0: off). */
+    cacheSeconds: number;
+}
+
+/** SQLAlchemy's pool of each database engine in each server process. */
+export interface DbPoolSpec {
+    size: number;
+    maxOverflow: number;
 }
 
 export interface DeploymentSpec {
@@ -125,6 +133,7 @@ export interface DeploymentSpec {
     /** Whether `mlflow server` runs MLflow's job runner (components/config/jobRunner.ts). */
     jobRunner: JobRunnerMode;
     auth: AuthSpec;
+    dbPool: DbPoolSpec;
     /** Extra Host headers the server accepts, beyond the ones the platform serves. */
     allowedHosts: string[];
     /** Extra browser origins allowed to write, beyond the ones the platform serves. */

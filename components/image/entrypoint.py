@@ -45,6 +45,11 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # ASCII. Advisory locks are per database, so deployments sharing a server never block each other.
 SCHEMA_LOCK_KEY = int.from_bytes(b"mlflowdb", "big")
 
+# Set by the contract on the web replicas of mlflow:jobRunner "dedicated" (see submit_jobs_only).
+SUBMIT_ONLY_ENV = "MLFLOW_DEPLOY_SUBMIT_JOBS_ONLY"
+# Seconds the basic-auth app caches a successful password check (its ini's auth_cache_ttl_seconds).
+AUTH_CACHE_ENV = "MLFLOW_AUTH_CACHE_TTL_SECONDS"
+
 
 class PrepareError(Exception):
     """A step before the server start failed; the message says what and what to do."""
@@ -90,6 +95,7 @@ def configure_auth(env: dict, workdir: str) -> None:
         f"database_uri = {database_uri.replace('%', '%%')}",
         f"admin_username = {env.get('MLFLOW_AUTH_ADMIN_USERNAME', 'admin')}",
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth",
+        f"auth_cache_ttl_seconds = {int(env.get(AUTH_CACHE_ENV) or 0)}",
         "",
     ])
     env["MLFLOW_AUTH_CONFIG_PATH"] = write_private(workdir, "basic_auth.ini", ini)
@@ -342,7 +348,9 @@ def main(argv: list) -> int:
         return healthcheck(argv[1] if len(argv) > 1 else "5000")
     prepare_only = argv[:1] == ["--prepare-only"]
 
-    env = dict(os.environ)
+    # The environment itself, not a copy: MLflow runs in this process (serve) and some of its
+    # modules read their settings when first imported, which the preparation already does.
+    env = os.environ
     load_secret_files(env)
     secrets = secret_strings(env)
     workdir = tempfile.mkdtemp(prefix="mlflow-deploy-")
@@ -360,10 +368,35 @@ def main(argv: list) -> int:
     if prepare_only:
         log("databases prepared (--prepare-only: not starting the server)")
         return 0
-    command = [sys.executable, "-m", "mlflow", "server", *argv]
-    log("exec mlflow server " + " ".join(argv))
-    os.execve(sys.executable, command, env)
-    return 0  # not reached
+    return serve(argv, env)
+
+
+def serve(argv: list, env: dict) -> int:
+    """Runs `mlflow server` in this process: MLflow, SQLAlchemy and alembic are imported already
+    (the preparation needed them), which a fresh `python -m mlflow server` would import again,
+    about 3 s on one core."""
+    if env.get(SUBMIT_ONLY_ENV, "").lower() == "true":
+        submit_jobs_only()
+    from mlflow.cli import cli
+
+    log("mlflow server " + " ".join(argv))
+    try:
+        cli.main(args=["server", *argv], prog_name="mlflow", standalone_mode=True)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0
+
+
+def submit_jobs_only() -> None:
+    """A web replica of mlflow:jobRunner "dedicated": it writes submitted jobs to the tracking
+    database (MLflow's executor engine), and the one job-runner instance claims and runs them.
+    `mlflow server` starts a job runner of its own whenever job execution is on; here it does not."""
+    from mlflow.server.jobs import utils as job_utils
+
+    def no_runner(_env, _server_pid):
+        log("job runner: not here; jobs submitted to this server run on the dedicated job-runner instance")
+
+    job_utils._launch_job_execution_runner = no_runner
 
 
 if __name__ == "__main__":

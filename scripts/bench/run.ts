@@ -28,18 +28,23 @@ const SERVER_CPU = "0";
 const CLIENT_CPUS = os.cpus().length > 1 ? `1-${os.cpus().length - 1}` : "0";
 const ADMIN_PASSWORD = crypto.randomBytes(18).toString("base64url");
 const DB_PASSWORD = crypto.randomBytes(18).toString("base64url");
-/** Idle means the tree used under 5% of its core for 3 s in a row (its consumers start after /health). */
+/**
+ * Idle means the tree used under 5% of its core for 3 s in a row (its consumers start after
+ * /health), or 30 s passed (the job runner's consumers poll, and never quite rest).
+ */
 const IDLE_CPU_SHARE = 0.05;
 const CLIENT_CORES = os.cpus().length > 1 ? os.cpus().length - 1 : 1;
 
 async function settle(pgid: number): Promise<void> {
     let quiet = 0;
-    for (let i = 0; i < 90 && quiet < 3; i++) {
+    for (let i = 0; i < 30 && quiet < 3; i++) {
         const before = cpuSeconds(pgid);
         await new Promise((r) => setTimeout(r, 1000));
         quiet = cpuSeconds(pgid) - before < IDLE_CPU_SHARE ? quiet + 1 : 0;
     }
 }
+
+let DB_POOL: number[] | undefined;
 
 const list = (text: string) => text.split(",").map((s) => s.trim()).filter(Boolean);
 
@@ -47,11 +52,12 @@ function options() {
     const { values } = parseArgs({
         options: {
             workers: { type: "string", default: "1,2,4" },
-            "job-runner": { type: "string", default: "off,on" },
+            "job-runner": { type: "string", default: "off,on,dedicated" },
             backends: { type: "string", default: "sqlite,postgresql" },
             auth: { type: "string", default: "off,on" },
             clients: { type: "string", default: "16" },
             seconds: { type: "string", default: "20" },
+            "db-pool": { type: "string" },
         },
     });
     return {
@@ -63,6 +69,8 @@ function options() {
         },
         clients: Number(values.clients),
         seconds: Number(values.seconds),
+        // SIZE+OVERFLOW, e.g. 5+10; unset: the program's defaults.
+        dbPool: values["db-pool"] ? values["db-pool"].split("+").map(Number) : undefined,
     };
 }
 
@@ -73,7 +81,8 @@ function serverProcess(config: BenchConfig, port: number, dataDir: string, pg: P
         return { args, env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8" } };
     }
     const backend = config.backend === "sqlite" ? { type: "sqlite" } : { type: "postgres", mode: "container", database, authDatabase: `${database}_auth`, user: "bench" };
-    const { spec } = parseConfig({ project: "mlflow", stack: "dev", raw: { workers: config.workers, jobRunner: config.jobRunner, auth: config.auth, backend }, secretsSet: new Set() });
+    const pool = DB_POOL ? { dbPoolSize: DB_POOL[0], dbMaxOverflow: DB_POOL[1] } : {};
+    const { spec } = parseConfig({ project: "mlflow", stack: "dev", raw: { workers: config.workers, jobRunner: config.jobRunner, auth: config.auth, backend, ...pool }, secretsSet: new Set() });
     const backendContract =
         config.backend === "sqlite"
             ? sqliteBackendContract({ type: "sqlite", path: "/mlflow/mlflow.db" })
@@ -84,6 +93,8 @@ function serverProcess(config: BenchConfig, port: number, dataDir: string, pg: P
         artifacts: localArtifactsContract("/mlflow/artifacts", "dev"),
         platform: { ...dockerPlatformFacts(spec), listenPort: port },
         auth: config.auth ? { adminPassword: ADMIN_PASSWORD, flaskSecretKey: crypto.randomBytes(32).toString("hex") } : undefined,
+        // "dedicated": the job-runner instance (its web servers are measured as "off").
+        role: config.jobRunner === "dedicated" ? "job-runner" : "server",
     });
     return entrypointProcess(`bench-${port}`, contract, { dataDir });
 }
@@ -109,7 +120,12 @@ async function measure(config: BenchConfig, index: number, clients: number, seco
 
         const clientEnv: NodeJS.ProcessEnv = config.auth ? { MLFLOW_TRACKING_USERNAME: "admin", MLFLOW_TRACKING_PASSWORD: ADMIN_PASSWORD } : {};
         let loadMiB = idle.pssMiB;
-        const sampler = setInterval(() => (loadMiB = Math.max(loadMiB, sampleTree(pgid).pssMiB)), 1000);
+        let connections = 0;
+        const countConnections = () => (config.backend === "postgresql" && !config.s0 ? Number(psql(pg!, `SELECT count(*) FROM pg_stat_activity WHERE usename = 'bench'`).trim()) : 0);
+        const sampler = setInterval(() => {
+            loadMiB = Math.max(loadMiB, sampleTree(pgid).pssMiB);
+            connections = Math.max(connections, countConnections());
+        }, 1000);
         const cpuBefore = cpuSeconds(pgid);
         const dbCpuBefore = pg ? cpuSeconds(pg.service.proc.pid!) : 0;
         const wallBefore = Date.now();
@@ -132,6 +148,7 @@ async function measure(config: BenchConfig, index: number, clients: number, seco
             runsPerSecond: figures.runs / seconds,
             errors: figures.errors,
             serverCpuPercent,
+            dbConnections: connections,
             otherCoresPercent: ((figures.client_cpu_seconds + dbCpu) / (wall * CLIENT_CORES)) * 100,
             firstError: figures.first_error,
         };
@@ -154,7 +171,8 @@ function machine(clients: number, seconds: number): Machine {
 }
 
 async function main(): Promise<void> {
-    const { matrix, clients, seconds } = options();
+    const { matrix, clients, seconds, dbPool } = options();
+    DB_POOL = dbPool;
     const configs = benchConfigs(matrix);
     let pg: Postgres | undefined;
     const results: BenchResult[] = [];
@@ -181,6 +199,14 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(outDir, `${stamp}.md`), table + "\n");
     fs.writeFileSync(path.join(outDir, `${stamp}.json`), JSON.stringify(results, null, 2) + "\n");
     process.stdout.write(table + "\n");
+}
+
+// Ctrl-C or a kill: stop every server and the database first.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+        process.stderr.write(`\n[bench] ${signal}: stopping what it started\n`);
+        void stopAll().finally(() => process.exit(130));
+    });
 }
 
 main().catch(async (e) => {

@@ -1,5 +1,6 @@
 // Docker: SQLite or a PostgreSQL container (or an external server), any artifact store, one
-// server container on a local or remote Docker host.
+// server container on a local or remote Docker host (and a job-runner container beside it with
+// mlflow:jobRunner "dedicated").
 import * as pulumi from "@pulumi/pulumi";
 import { createArtifactStore } from "../../artifacts/select";
 import { ExternalPostgresBackend } from "../../backend/externalPostgres";
@@ -39,7 +40,10 @@ export function deployOnDocker(ctx: PlatformContext): PlatformResult {
     }
 
     const artifacts = createArtifactStore(ctx).contract;
-    const contract = buildServerContract({ spec, backend, artifacts, platform: dockerPlatformFacts(spec), auth: ctx.auth });
-    const platform = new DockerPlatform(`${name}-platform`, { spec, contract, network: foundation.network, volume: foundation.volume, dependsOn }, { parent });
+    const stores = { spec, backend, artifacts, platform: dockerPlatformFacts(spec), auth: ctx.auth };
+    const dedicated = spec.jobRunner === "dedicated";
+    const contract = buildServerContract({ ...stores, role: dedicated ? "web" : "server" });
+    const jobRunner = dedicated ? buildServerContract({ ...stores, role: "job-runner" }) : undefined;
+    const platform = new DockerPlatform(`${name}-platform`, { spec, contract, jobRunner, network: foundation.network, volume: foundation.volume, dependsOn }, { parent });
     return { url: platform.url, contract, artifactDestination: pulumi.output(artifacts.destination) };
 }

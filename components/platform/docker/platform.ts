@@ -26,12 +26,19 @@ export interface DockerPlatformArgs {
     volume: docker.Volume;
     /** Resources the server container must wait for (a database container). */
     dependsOn?: pulumi.Resource[];
+    /** mlflow:jobRunner "dedicated": the contract of the job-runner instance. */
+    jobRunner?: ServerContract;
 }
 
-/** Runs the server contract as one container on a local or remote Docker host (`docker:host`). */
+/**
+ * Runs the server contract as one container on a local or remote Docker host (`docker:host`),
+ * plus, with mlflow:jobRunner "dedicated", a job-runner container from the same image.
+ */
 export class DockerPlatform extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
     readonly container: docker.Container;
+    /** mlflow:jobRunner "dedicated": the job-runner container beside the server. */
+    readonly jobRunnerContainer?: docker.Container;
     readonly imageRef: pulumi.Output<string>;
 
     constructor(name: string, args: DockerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -56,6 +63,18 @@ export class DockerPlatform extends pulumi.ComponentResource {
             this.imageRef = image.imageId;
         }
 
+        this.container = this.serverContainer(name, "server", contract, args, true);
+        if (args.jobRunner) {
+            // mlflow:jobRunner "dedicated": the one instance that runs the jobs (not published).
+            this.jobRunnerContainer = this.serverContainer(name, "jobs", args.jobRunner, args, false);
+        }
+
+        this.url = pulumi.output(`http://${spec.publicHost}:${spec.port}`);
+        this.registerOutputs({ url: this.url, containerName: this.container.name });
+    }
+
+    private serverContainer(name: string, role: string, contract: ServerContract, args: DockerPlatformArgs, publish: boolean): docker.Container {
+        const { spec } = args;
         const plainEnv = Object.entries(contract.env).map(([k, v]) => pulumi.interpolate`${k}=${v}`);
         plainEnv.push(pulumi.output(`MLFLOW_SECRETS_DIR=${SECRETS_DIR}`));
         const secretFiles = Object.entries(contract.secretEnv).map(([k, v]) => ({
@@ -63,19 +82,18 @@ export class DockerPlatform extends pulumi.ComponentResource {
             content: pulumi.secret(pulumi.output(v)),
             permissions: "0400",
         }));
-
-        const containerName = dockerName(spec.namePrefix, "server");
+        const containerName = dockerName(spec.namePrefix, role);
         // A local Docker host serves on loopback only; a remote one on all its interfaces.
         const bindIp = spec.publicHost === "localhost" || spec.publicHost === "127.0.0.1" ? "127.0.0.1" : "0.0.0.0";
-        this.container = new docker.Container(
-            `${name}-server`,
+        return new docker.Container(
+            `${name}-${role}`,
             {
                 name: containerName,
                 image: this.imageRef,
                 command: contract.args,
                 envs: plainEnv,
                 uploads: secretFiles,
-                ports: [{ internal: contract.port, external: spec.port, ip: bindIp }],
+                ports: publish ? [{ internal: contract.port, external: spec.port, ip: bindIp }] : [],
                 volumes: [{ volumeName: args.volume.name, containerPath: DATA_MOUNT }],
                 networksAdvanced: [{ name: args.network.name, aliases: [containerName] }],
                 restart: "unless-stopped",
@@ -93,9 +111,6 @@ export class DockerPlatform extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true },
         );
-
-        this.url = pulumi.output(`http://${spec.publicHost}:${spec.port}`);
-        this.registerOutputs({ url: this.url, containerName: this.container.name });
     }
 }
 

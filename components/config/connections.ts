@@ -1,0 +1,119 @@
+// mlflow:dbPoolSize / mlflow:dbMaxOverflow against the database's connection limit. Pure.
+//
+// Every server process keeps one SQLAlchemy engine per store it uses (tracking, model registry,
+// jobs, and the basic-auth app's), each with its own pool of up to pool size + max overflow
+// connections. At the autoscaling maximum the deployment may therefore hold
+//
+//   instances × (workers × engines × pool + 1 for the start-up process)  [+ the job runner]
+//
+// connections, and that must stay below what the database accepts (dbLimits.ts), or requests fail
+// with "too many clients" exactly when the service is busiest. Unless the stack sets the pool, the
+// program sizes it from that limit, up to SQLAlchemy's own 5 + 10.
+//
+// A pool that is too small fails as well: MLflow opens a second session of the same engine inside
+// some requests (create_run), so a worker whose in-flight requests hold every connection waits for
+// the pool timeout (30 s). Measured (`npm run bench`, one worker, 16 clients): pool 2 + 3 timed out,
+// 5 + 10 served every request and held at most 19 connections.
+import { Collector } from "./collector";
+import { ConnectionLimit, connectionLimit } from "./dbLimits";
+import type { JobRunnerMode } from "./jobRunner";
+import type { BackendSpec, DbPoolSpec } from "./spec";
+
+export const MLFLOW_DEFAULT_POOL: DbPoolSpec = { size: 5, maxOverflow: 10 };
+/** The smallest pool the program sizes by itself: below it a burst of requests waits 30 s. */
+export const MIN_POOL_CONNECTIONS = 4;
+/** Processes of MLflow's job runner that open engines: the runner (or executor) and the periodic consumer. */
+const JOB_RUNNER_PROCESSES = 2;
+
+export interface ConnectionDemand {
+    workers: number;
+    auth: boolean;
+    jobRunner: JobRunnerMode;
+    /** Most instances of the server (1 on Docker). */
+    maxInstances: number;
+}
+
+/** Engines in one server process. */
+export function enginesPerProcess(d: Pick<ConnectionDemand, "auth">): number {
+    return 3 + (d.auth ? 1 : 0);
+}
+
+/** Connections the deployment may hold at once with pool connections per engine. */
+export function peakConnections(d: ConnectionDemand, perEngine: number): number {
+    const engines = enginesPerProcess(d);
+    const perInstance = d.workers * engines * perEngine + 1;
+    const runner =
+        d.jobRunner === "on"
+            ? d.maxInstances * JOB_RUNNER_PROCESSES * engines * perEngine
+            : d.jobRunner === "dedicated"
+              ? (1 + JOB_RUNNER_PROCESSES) * engines * perEngine + 1 // its one web worker, the runner, the periodic consumer
+              : 0;
+    return d.maxInstances * perInstance + runner;
+}
+
+/** The largest per-engine pool that fits the limit, or 0 when not even one connection does. */
+export function largestFit(d: ConnectionDemand, limit: ConnectionLimit): number {
+    let n = 0;
+    while (n < MLFLOW_DEFAULT_POOL.size + MLFLOW_DEFAULT_POOL.maxOverflow && peakConnections(d, n + 1) <= limit.usable) n++;
+    return n;
+}
+
+/** A pool of n connections per engine: a third kept open, the rest opened under load. */
+export function poolOf(n: number): DbPoolSpec {
+    const size = Math.max(1, Math.min(MLFLOW_DEFAULT_POOL.size, Math.ceil(n / 3)));
+    return { size, maxOverflow: Math.max(1, n - size) };
+}
+
+export interface PoolKeys {
+    /** The settings keys whose lowering makes room, for the fix commands. */
+    instancesKey?: string;
+    databaseKey?: string;
+}
+
+/**
+ * The pool: the stack's own (checked against the limit) or one sized from the limit.
+ * `given` holds what the stack set; either field may be unset.
+ */
+export function resolveDbPool(c: Collector, given: Partial<DbPoolSpec>, backend: BackendSpec, d: ConnectionDemand, keys: PoolKeys): DbPoolSpec {
+    const limit = connectionLimit(backend);
+    if (given.size !== undefined || given.maxOverflow !== undefined || !limit) {
+        const pool = { size: given.size ?? MLFLOW_DEFAULT_POOL.size, maxOverflow: given.maxOverflow ?? MLFLOW_DEFAULT_POOL.maxOverflow };
+        if (limit) {
+            const peak = peakConnections(d, pool.size + pool.maxOverflow);
+            if (peak > limit.usable) {
+                const fit = largestFit(d, limit);
+                const fix = fit >= 1 ? `${c.set("dbPoolSize", String(poolOf(fit).size))} && ${c.set("dbMaxOverflow", String(poolOf(fit).maxOverflow))}` : fewerFix(c, keys);
+                c.add("dbPoolSize", `${pool.size} + ${pool.maxOverflow} per engine: up to ${peak} connections (${describe(d)})`, `at most ${limit.usable} (max_connections ${limit.source})`, fix);
+            }
+        }
+        return pool;
+    }
+    const fit = largestFit(d, limit);
+    if (fit < MIN_POOL_CONNECTIONS) {
+        c.add(
+            "dbPoolSize",
+            `room for ${fit} connection${fit === 1 ? "" : "s"} per engine (${describe(d)})`,
+            `at least ${MIN_POOL_CONNECTIONS} per engine within ${limit.usable} connections (max_connections ${limit.source})`,
+            fewerFix(c, keys),
+        );
+        return poolOf(Math.max(fit, 1));
+    }
+    return poolOf(fit);
+}
+
+function describe(d: ConnectionDemand): string {
+    const parts = [`${d.maxInstances} instance${d.maxInstances === 1 ? "" : "s"} × ${d.workers} worker${d.workers === 1 ? "" : "s"} × ${enginesPerProcess(d)} engines`];
+    if (d.jobRunner !== "off") parts.push(`the job runner (${d.jobRunner})`);
+    return parts.join(" + ");
+}
+
+function fewerFix(c: Collector, keys: PoolKeys): string {
+    const fixes = [c.set("workers", "1")];
+    if (keys.instancesKey) fixes.push(c.set(keys.instancesKey, "1"));
+    if (keys.databaseKey) fixes.push(`a larger database (mlflow:${keys.databaseKey})`);
+    return fixes.join("  or  ");
+}
+
+export function describePool(p: DbPoolSpec): string {
+    return `${p.size} + ${p.maxOverflow}`;
+}
