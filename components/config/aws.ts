@@ -139,8 +139,11 @@ export function parseAwsSettings(c: Collector, value: unknown, ctx: PlatformPars
         const range = FARGATE_MEMORY[cpu];
         if (!range) {
             c.add("aws.cpu", `got ${cpu}`, `a Fargate CPU size: ${Object.keys(FARGATE_MEMORY).join(", ")}`, c.set("aws.cpu", "1024"));
-        } else if (memory < range[0] || memory > range[1] || memory % range[2] !== 0) {
-            c.add("aws.memory", `${memory} MiB does not fit ${cpu} CPU units`, `${range[0]} to ${range[1]} MiB in steps of ${range[2]} for cpu ${cpu}`, c.set("aws.memory", String(range[0])));
+        } else if (!fargateMemorySizes(cpu).includes(memory)) {
+            // 256 CPU units allow 512 MiB besides the 1 GiB steps: the sizes, not the range, decide.
+            const sizes = fargateMemorySizes(cpu);
+            const allowed = sizes.length <= 4 ? `${sizes.join(", ")} MiB for cpu ${cpu}` : `${range[0]} to ${range[1]} MiB in steps of ${range[2]} for cpu ${cpu}`;
+            c.add("aws.memory", `${memory} MiB does not fit ${cpu} CPU units`, allowed, c.set("aws.memory", String(defaultFargateMemory(cpu, ctx.server?.footprintMiB))));
         }
     }
     if (cpu !== undefined && memory !== undefined && ctx.server) {
@@ -148,7 +151,10 @@ export function parseAwsSettings(c: Collector, value: unknown, ctx: PlatformPars
         checkMemory(c, { key: "aws.memory", givenMiB: memory, footprintMiB: ctx.server.footprintMiB, fixKey: "aws.memory", fixValue: String(fit), running: ctx.server.running });
     }
     if (minCount !== undefined && maxCount !== undefined && desiredCount !== undefined && !(minCount <= desiredCount && desiredCount <= maxCount)) {
-        c.add("aws.desiredCount", `min ${minCount}, desired ${desiredCount}, max ${maxCount}`, "minCount <= desiredCount <= maxCount", c.set("aws.maxCount", String(Math.max(desiredCount, minCount))));
+        // Raise what is too low: the desired count to the minimum, the maximum to the desired count.
+        const desired = Math.max(desiredCount, minCount);
+        const fixes = [desired !== desiredCount ? c.set("aws.desiredCount", String(desired)) : "", desired > maxCount ? c.set("aws.maxCount", String(desired)) : ""].filter((f) => f);
+        c.add("aws.desiredCount", `min ${minCount}, desired ${desiredCount}, max ${maxCount}`, "minCount <= desiredCount <= maxCount", fixes.join(" && "));
     }
     if (vpcId === undefined && (publicSubnetIds?.length || privateSubnetIds?.length)) {
         c.add("aws.vpcId", "is not set, but subnets are", "the id of the VPC those subnets belong to", c.set("aws.vpcId", "vpc-0123456789abcdef0"));

@@ -143,7 +143,8 @@ export function intField(c: Collector, key: string, obj: Record<string, unknown>
     }
     const n = parseInteger(v);
     if (n === undefined || n < min || n > max) {
-        c.add(`${key}.${field}`, `got ${show(v)}`, `an integer from ${min} to ${max}${unit ? ` (${unit})` : ""}`, c.set(`${key}.${field}`, String(fallback)));
+        // The fix sets an allowed value even where the fallback follows another setting (e.g. aws.minCount from desiredCount).
+        c.add(`${key}.${field}`, `got ${show(v)}`, `an integer from ${min} to ${max}${unit ? ` (${unit})` : ""}`, c.set(`${key}.${field}`, String(Math.min(max, Math.max(min, fallback)))));
         return undefined;
     }
     return n;

@@ -68,6 +68,8 @@ export interface PoolKeys {
     /** The settings keys whose lowering makes room, for the fix commands. */
     instancesKey?: string;
     databaseKey?: string;
+    /** The fewest instances the stack runs: a fix never lowers the maximum below it. */
+    minInstances?: number;
 }
 
 /**
@@ -82,7 +84,8 @@ export function resolveDbPool(c: Collector, given: Partial<DbPoolSpec>, backend:
             const peak = peakConnections(d, pool.size + pool.maxOverflow);
             if (peak > limit.usable) {
                 const fit = largestFit(d, limit);
-                const fix = fit >= 1 ? `${c.set("dbPoolSize", String(poolOf(fit).size))} && ${c.set("dbMaxOverflow", String(poolOf(fit).maxOverflow))}` : fewerFix(c, keys);
+                // The smallest pool is 1 + 1 (dbMaxOverflow 0 is refused): a fit of one connection has no pool setting.
+                const fix = fit >= 2 ? `${c.set("dbPoolSize", String(poolOf(fit).size))} && ${c.set("dbMaxOverflow", String(poolOf(fit).maxOverflow))}` : fewerFix(c, d, limit, keys);
                 c.add("dbPoolSize", `${pool.size} + ${pool.maxOverflow} per engine: up to ${peak} connections (${describe(d)})`, `at most ${limit.usable} (max_connections ${limit.source})`, fix);
             }
         }
@@ -94,7 +97,7 @@ export function resolveDbPool(c: Collector, given: Partial<DbPoolSpec>, backend:
             "dbPoolSize",
             `room for ${fit} connection${fit === 1 ? "" : "s"} per engine (${describe(d)})`,
             `at least ${MIN_POOL_CONNECTIONS} per engine within ${limit.usable} connections (max_connections ${limit.source})`,
-            fewerFix(c, keys),
+            fewerFix(c, d, limit, keys),
         );
         return poolOf(Math.max(fit, 1));
     }
@@ -107,11 +110,34 @@ function describe(d: ConnectionDemand): string {
     return parts.join(" + ");
 }
 
-function fewerFix(c: Collector, keys: PoolKeys): string {
-    const fixes = [c.set("workers", "1")];
-    if (keys.instancesKey) fixes.push(c.set(keys.instancesKey, "1"));
+/**
+ * The changes that leave every engine MIN_POOL_CONNECTIONS: each of the most workers, the most
+ * instances or no job runner that fits on its own; when none does, all of them together; and,
+ * where the database has a size, a larger one. Never a setting the stack already has.
+ */
+function fewerFix(c: Collector, d: ConnectionDemand, limit: ConnectionLimit, keys: PoolKeys): string {
+    const fits = (x: ConnectionDemand) => largestFit(x, limit) >= MIN_POOL_CONNECTIONS;
+    const largest = (below: number, atLeast: number, ok: (n: number) => boolean) => {
+        for (let n = below - 1; n >= atLeast; n--) if (ok(n)) return n;
+        return undefined;
+    };
+    const fewestInstances = Math.max(1, keys.minInstances ?? 1);
+    const fixes: string[] = [];
+    const workers = largest(d.workers, 1, (workers) => fits({ ...d, workers }));
+    if (workers !== undefined) fixes.push(c.set("workers", String(workers)));
+    const instances = keys.instancesKey ? largest(d.maxInstances, fewestInstances, (maxInstances) => fits({ ...d, maxInstances })) : undefined;
+    if (instances !== undefined) fixes.push(c.set(keys.instancesKey!, String(instances)));
+    if (d.jobRunner !== "off" && fits({ ...d, jobRunner: "off" })) fixes.push(c.set("jobRunner", "off"));
+    if (fixes.length === 0) {
+        const together: string[] = [];
+        if (d.workers > 1) together.push(c.set("workers", "1"));
+        if (keys.instancesKey && d.maxInstances > fewestInstances) together.push(c.set(keys.instancesKey, String(fewestInstances)));
+        if (d.jobRunner !== "off") together.push(c.set("jobRunner", "off"));
+        const least = { ...d, workers: 1, maxInstances: keys.instancesKey ? Math.min(d.maxInstances, fewestInstances) : d.maxInstances, jobRunner: "off" as const };
+        if (together.length > 1 && fits(least)) fixes.push(together.join(" && "));
+    }
     if (keys.databaseKey) fixes.push(`a larger database (mlflow:${keys.databaseKey})`);
-    return fixes.join("  or  ");
+    return fixes.length > 0 ? fixes.join("  or  ") : `a database that accepts more connections than ${limit.usable}`;
 }
 
 export function describePool(p: DbPoolSpec): string {

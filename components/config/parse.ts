@@ -146,7 +146,7 @@ export function parseConfig(input: ParseInput): ParseResult {
     checkJobRunner(c, jobRunner, platform, bounds, backend?.type);
     const dbPool =
         backend && tuning && workers !== undefined && jobRunner !== undefined && authEnabled !== undefined
-            ? resolveDbPool(c, tuning.dbPool, backend, { workers, auth: authEnabled, jobRunner, maxInstances: bounds?.max ?? 1 }, { instancesKey: bounds?.maxKey, databaseKey: DATABASE_SIZE_KEY[backend.type] })
+            ? resolveDbPool(c, tuning.dbPool, backend, { workers, auth: authEnabled, jobRunner, maxInstances: bounds?.max ?? 1 }, { instancesKey: bounds?.maxKey, minInstances: bounds?.min, databaseKey: DATABASE_SIZE_KEY[backend.type] })
             : undefined;
 
     if (platform && backend && artifacts) {

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { ConfigError } from "../../components/config/problems";
 import { parseConfig, ParseInput } from "../../components/config/parse";
+import { fargateMemorySizes } from "../../components/config/aws";
 import { s3ArtifactPolicy, secretsReadPolicy } from "../../components/platform/aws/policies";
 import { allStrings, plainStrings, ProgramRun, RegisteredResource, runProgram, stackFileConfig } from "./harness";
 
@@ -338,5 +339,31 @@ describe("AWS configuration errors", () => {
     it("prod keeps at least two tasks", () => {
         const m = failure("prod", { platform: "aws", backend: "rds", artifacts: "s3", aws: { minCount: 1, allowInsecureHttp: true } });
         assert.match(m, /mlflow:aws.minCount: got 1. Allowed: an integer from 2 to 100/);
+        // With desiredCount 1 the fix still names an allowed minimum, not the refused 1.
+        const withDesired = failure("prod", { platform: "aws", backend: "rds", artifacts: "s3", aws: { desiredCount: 1, minCount: 1, allowInsecureHttp: true } });
+        assert.match(withDesired, /mlflow:aws.minCount: got 1\..*\n {4}Fix: pulumi config set --path mlflow:aws.minCount 2 --stack prod/);
+    });
+
+    it("every Fargate memory size of a CPU size is accepted, 512 MiB on 256 units too; a size that does not fit gets one that does", () => {
+        const raw = (cpu: number, memory: number) => ({ platform: "aws", backend: "rds", artifacts: "s3", auth: false, aws: { cpu, memory } });
+        const parse = (cpu: number, memory: number) => parseConfig({ project: "mlflow", stack: "staging", raw: raw(cpu, memory), secretsSet: new Set(), providerConfig: { "aws:region": "eu-west-1" } });
+        for (const cpu of [256, 512, 1024]) {
+            for (const memory of fargateMemorySizes(cpu)) {
+                assert.strictEqual(parse(cpu, memory).spec.aws!.memory, memory, `cpu ${cpu} memory ${memory}`);
+            }
+        }
+        assert.deepStrictEqual(fargateMemorySizes(256), [512, 1024, 2048]);
+        const m = failure("staging", raw(256, 1536));
+        assert.match(m, /mlflow:aws.memory: 1536 MiB does not fit 256 CPU units. Allowed: 512, 1024, 2048 MiB for cpu 256/);
+        const fix = /Fix: pulumi config set --path mlflow:aws.memory (\d+) --stack staging/.exec(m);
+        assert.ok(fix, m);
+        assert.strictEqual(parse(256, Number(fix[1])).spec.aws!.memory, Number(fix[1]));
+    });
+
+    it("desired count outside min..max: the fix raises what is too low", () => {
+        const m = failure("staging", { platform: "aws", backend: "rds", artifacts: "s3", aws: { minCount: 3, desiredCount: 1, maxCount: 2 } });
+        assert.ok(m.includes("pulumi config set --path mlflow:aws.desiredCount 3 --stack staging && pulumi config set --path mlflow:aws.maxCount 3 --stack staging"), m);
+        const above = failure("staging", { platform: "aws", backend: "rds", artifacts: "s3", aws: { minCount: 1, desiredCount: 3, maxCount: 2 } });
+        assert.match(above, /mlflow:aws.desiredCount: min 1, desired 3, max 2.*\n {4}Fix: pulumi config set --path mlflow:aws.maxCount 3 --stack staging$/m);
     });
 });

@@ -60,10 +60,22 @@ describe("mlflow:jobRunner", () => {
         }
     });
 
-    it("on with exactly one instance that stays up is accepted on each cloud", () => {
+    it("on with exactly one instance that stays up is accepted on each cloud, on a database with room for its connections", () => {
         const one = { aws: { desiredCount: 1, minCount: 1, maxCount: 1 }, azure: { minReplicas: 1, maxReplicas: 1 }, gcp: { minInstances: 1, maxInstances: 1 } };
+        // The job runner's two processes hold pools of their own (connections.ts): staging's
+        // Standard_B1ms (35 usable) and db-f1-micro (22) leave too small a pool; its db.t4g.micro (79) has room.
+        const roomy = { aws: CLOUD.aws.backend, azure: { type: "azure-postgres", skuName: "Standard_B2s" }, gcp: { type: "cloudsql", tier: "db-custom-1-3840" } };
         for (const cloud of ["aws", "azure", "gcp"] as const) {
-            assert.strictEqual(parseConfig(input("staging", { ...CLOUD[cloud], jobRunner: "on", [cloud]: one[cloud] })).spec.jobRunner, "on", cloud);
+            assert.strictEqual(parseConfig(input("staging", { ...CLOUD[cloud], backend: roomy[cloud], jobRunner: "on", [cloud]: one[cloud] })).spec.jobRunner, "on", cloud);
+        }
+        for (const [cloud, key] of [["azure", "backend.skuName"], ["gcp", "backend.tier"]] as const) {
+            const m = refusal("staging", { ...CLOUD[cloud], jobRunner: "on", [cloud]: one[cloud] });
+            const line = m.split("\n  - ").find((l) => l.startsWith("mlflow:dbPoolSize:"));
+            assert.ok(line, `${cloud}: no dbPoolSize problem in\n${m}`);
+            assert.ok(line.includes("pulumi config set mlflow:jobRunner off --stack staging"), line);
+            assert.ok(line.includes(`a larger database (mlflow:${key})`), line);
+            // Never a fix the stack already has: it runs one worker on one instance.
+            assert.ok(!line.includes("mlflow:workers 1") && !line.includes("Instances 1") && !line.includes("Replicas 1"), line);
         }
     });
 
@@ -81,6 +93,7 @@ describe("mlflow:jobRunner", () => {
             return (service.inputs.template as { containers: { resources: { cpuIdle: boolean } }[] }).containers[0].resources.cpuIdle;
         };
         assert.strictEqual(await cpuIdle({}), true);
-        assert.strictEqual(await cpuIdle({ "mlflow:jobRunner": "on", "mlflow:gcp": { minInstances: 1, maxInstances: 1 } }), false);
+        // With a database that has room for the job runner's connections (db-f1-micro has not).
+        assert.strictEqual(await cpuIdle({ "mlflow:jobRunner": "on", "mlflow:gcp": { minInstances: 1, maxInstances: 1 }, "mlflow:backend": { type: "cloudsql", tier: "db-custom-1-3840" } }), false);
     });
 });
