@@ -146,7 +146,9 @@ export function parseGcpSettings(c: Collector, value: unknown, ctx: PlatformPars
     const cpu = intField(c, k, obj, "cpu", 1, 8, 1, "vCPUs: 1, 2, 4, 6 or 8");
     const memoryMiB = intField(c, k, obj, "memoryMiB", 512, 32768, defaultCloudRunMemory(cpu ?? 1, ctx.server?.footprintMiB), "MiB");
     const minInstances = intField(c, k, obj, "minInstances", 0, 100, ctx.production ? 1 : 0, "instances; 0 scales to zero");
-    const maxInstances = intField(c, k, obj, "maxInstances", 1, 100, ctx.production ? 4 : 2, "instances");
+    // Non-prod runs on db-f1-micro, which accepts 25 connections: one instance leaves each of
+    // its engines a pool of 5 (components/config/connections.ts); two would leave 2.
+    const maxInstances = intField(c, k, obj, "maxInstances", 1, 100, ctx.production ? 4 : 1, "instances");
     const concurrency = intField(c, k, obj, "concurrency", 1, 1000, 40, "requests per instance");
     const requestTimeoutSeconds = intField(c, k, obj, "requestTimeoutSeconds", 60, 3600, 900, "seconds, Cloud Run allows up to 3600");
     const ingress = choiceField(c, k, obj, "ingress", Object.keys(INGRESS) as IngressSetting[], "all");

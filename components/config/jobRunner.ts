@@ -26,9 +26,6 @@ export const DEFAULT_JOB_RUNNER: JobRunnerMode = "off";
 /** Which part a server plays: the only kind ("server"), or one side of "dedicated". */
 export type ServerRole = "server" | "web" | "job-runner";
 
-/** Platforms that run the dedicated job-runner instance beside the web servers. */
-export const DEDICATED_PLATFORMS: readonly Platform[] = ["docker"];
-
 export function parseJobRunner(c: Collector, value: unknown): JobRunnerMode | undefined {
     if (value === undefined) {
         return DEFAULT_JOB_RUNNER;
@@ -77,9 +74,6 @@ export function checkJobRunner(c: Collector, mode: JobRunnerMode | undefined, pl
     if (mode === "dedicated") {
         if (backend === "sqlite") {
             c.add("jobRunner", "dedicated with SQLite", "dedicated needs a PostgreSQL backend the web servers and the job runner share; SQLite runs one instance, where on does the same with one container", c.set("jobRunner", "on"));
-        } else if (platform !== undefined && !DEDICATED_PLATFORMS.includes(platform)) {
-            const fix = bounds ? `${c.set("jobRunner", "on")}  (with ${c.set(bounds.minKey, "1")} and ${c.set(bounds.maxKey, "1")})` : c.set("jobRunner", "on");
-            c.add("jobRunner", `dedicated on ${platform}`, `dedicated on ${DEDICATED_PLATFORMS.join(", ")} for now; on ${platform}, on with one instance`, fix);
         }
         return;
     }

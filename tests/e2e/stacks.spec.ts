@@ -6,7 +6,7 @@ import * as path from "path";
 import { MLFLOW_VERSION } from "../../components/versions";
 import { previousMlflowVersion } from "../../scripts/pins";
 import { containerLogs, containerState, docker, named } from "./harness/docker";
-import { Credentials, get, logRun, searchExperiments, verifyRun, waitHealthy } from "./harness/mlflow";
+import { Credentials, get, logRun, postJson, searchExperiments, verifyRun, waitHealthy } from "./harness/mlflow";
 import { record, stackFor, suite } from "./suite";
 
 export const STAGING_PORT = 5001;
@@ -98,6 +98,41 @@ describe("staging and prod variants beside dev on one Docker host", function () 
         assert.strictEqual((await searchExperiments(stagingUrl, stagingAdmin)).status, 401, "the old password is refused");
         stagingAdmin = { ...stagingAdmin, password: rotated };
         assert.strictEqual((await searchExperiments(stagingUrl, stagingAdmin)).status, 200);
+        await verifyRun(stagingUrl, stagingRun, stagingAdmin);
+        await record(staging);
+    });
+
+    it("mlflow:jobRunner dedicated: a job-runner container beside the server runs a job submitted through the server, once", async function () {
+        await staging.configSet("mlflow:jobRunner", "dedicated");
+        await staging.upClean();
+        await waitHealthy(stagingUrl);
+        const jobs = `mlflow-${staging.name}-jobs`;
+        assert.strictEqual(containerState(jobs).status, "running", "the job-runner container runs");
+        assert.strictEqual(docker(["port", jobs]), "", "the job runner publishes no port");
+        const server = `mlflow-${staging.name}-server`;
+        // The image has no ps: read the command lines from /proc.
+        const listProcs = "import os\nfor p in filter(str.isdigit, os.listdir('/proc')):\n    try: print(open(f'/proc/{p}/cmdline').read().replace(chr(0), ' '))\n    except OSError: pass";
+        const serverProcs = docker(["exec", server, "python", "-c", listProcs]);
+        assert.ok(!/_executor_runner|huey_consumer/.test(serverProcs), `the server runs no job runner:\n${serverProcs}`);
+
+        const experiment = await postJson(`${stagingUrl}/api/2.0/mlflow/experiments/create`, { name: `e2e-jobs-${s.ws.id}` }, stagingAdmin);
+        assert.strictEqual(experiment.status, 200, experiment.body);
+        const submitted = await postJson(
+            `${stagingUrl}/ajax-api/3.0/jobs/`,
+            { job_name: "run_online_trace_scorer", params: { experiment_id: JSON.parse(experiment.body).experiment_id, online_scorers: [] } },
+            stagingAdmin,
+        );
+        assert.strictEqual(submitted.status, 200, submitted.body);
+        const jobId = String(JSON.parse(submitted.body).job_id);
+        let status = "";
+        for (const deadline = Date.now() + 120000; Date.now() < deadline && !["SUCCEEDED", "FAILED", "TIMEOUT", "CANCELED"].includes(status); ) {
+            await new Promise((r) => setTimeout(r, 2000));
+            status = String(JSON.parse((await get(`${stagingUrl}/ajax-api/3.0/jobs/${jobId}`, stagingAdmin)).body).status);
+        }
+        assert.strictEqual(status, "SUCCEEDED", `the job finished through the server: ${status}`);
+        const ran = containerLogs(jobs).split(`Executor engine running job ${jobId} `).length - 1;
+        assert.strictEqual(ran, 1, "the job ran once, on the job runner");
+        assert.ok(!containerLogs(server).includes(`running job ${jobId}`), "not on the server");
         await verifyRun(stagingUrl, stagingRun, stagingAdmin);
         await record(staging);
     });

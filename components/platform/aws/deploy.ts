@@ -1,10 +1,13 @@
 // AWS: RDS PostgreSQL (or an external server), S3 artifacts through the task role, the server
-// on ECS Fargate behind an ALB, every secret in Secrets Manager.
+// on ECS Fargate behind an ALB (with mlflow:jobRunner "dedicated", a one-task job-runner service
+// beside it), every secret in Secrets Manager.
 import * as pulumi from "@pulumi/pulumi";
 import { createArtifactStore } from "../../artifacts/select";
 import { S3Artifacts } from "../../artifacts/s3";
 import { ExternalPostgresBackend } from "../../backend/externalPostgres";
 import { RdsBackend } from "../../backend/rds";
+import { defaultFargateMemory } from "../../config/aws";
+import { footprintMiB } from "../../config/footprint";
 import { DeploymentSpec } from "../../config/spec";
 import { buildServerContract } from "../../contract";
 import { BackendStoreContract } from "../../stores/types";
@@ -73,7 +76,12 @@ export function deployOnAws(ctx: PlatformContext): PlatformResult {
         opts,
     );
 
-    const contract = buildServerContract({ spec, backend, artifacts, platform: awsPlatformFacts(aws, loadBalancer.dnsName), auth: ctx.auth });
+    const stores = { spec, backend, artifacts, platform: awsPlatformFacts(aws, loadBalancer.dnsName), auth: ctx.auth };
+    const dedicated = spec.jobRunner === "dedicated";
+    const contract = buildServerContract({ ...stores, role: dedicated ? "web" : "server" });
+    const jobRunner = dedicated
+        ? { contract: buildServerContract({ ...stores, role: "job-runner" }), memory: defaultFargateMemory(aws.cpu, footprintMiB(1, "dedicated", spec.auth.enabled, "job-runner")) }
+        : undefined;
     const taskSecrets = new AwsSecrets(`${name}-secrets`, { namePrefix: spec.namePrefix, values: contract.secretEnv, protectData: spec.protectData }, opts);
     const image = new AwsImage(`${name}-image`, { source: contract.image, namePrefix: spec.namePrefix }, opts);
 
@@ -90,6 +98,7 @@ export function deployOnAws(ctx: PlatformContext): PlatformResult {
             securityGroupId: network.taskSecurityGroup.id,
             targetGroupArn: loadBalancer.targetGroup.arn,
             dependsOn: [loadBalancer.listener],
+            jobRunner,
         },
         opts,
     );

@@ -25,6 +25,43 @@ export interface AwsServiceArgs {
     targetGroupArn: pulumi.Input<string>;
     /** The listener must exist before the service registers with the target group. */
     dependsOn: pulumi.Resource[];
+    /** mlflow:jobRunner "dedicated": the job-runner contract and its task's memory (MiB). */
+    jobRunner?: { contract: ServerContract; memory: number };
+}
+
+type SecretRef = { name: string; valueFrom: string };
+
+/** The task's one container: plain env in `environment`, every secret by ARN in `secrets`. */
+function containerDefinitionsFor(imageRef: pulumi.Input<string>, contract: ServerContract, secretRefs: pulumi.Output<SecretRef[]>, logGroupName: pulumi.Output<string>, region: string, streamPrefix: string): pulumi.Output<string> {
+    const environment = pulumi
+        .all(Object.entries(contract.env).map(([k, v]) => pulumi.all([k, v])))
+        .apply((pairs) => pairs.map(([name, value]) => ({ name, value })).sort((a, b) => a.name.localeCompare(b.name)));
+    return pulumi.all([imageRef, pulumi.all(contract.args), environment, secretRefs, logGroupName]).apply(([image, command, env, secrets, logGroup]) =>
+        JSON.stringify([
+            {
+                name: CONTAINER_NAME,
+                image,
+                essential: true,
+                command,
+                environment: env,
+                secrets,
+                portMappings: [{ containerPort: contract.port, protocol: "tcp" }],
+                healthCheck: {
+                    command: ["CMD", "python", ENTRYPOINT_IN_IMAGE, "--healthcheck", String(contract.port)],
+                    interval: 15,
+                    timeout: 5,
+                    retries: 4,
+                    // The first start after a version change upgrades the schema before it listens.
+                    startPeriod: HEALTH_CHECK_GRACE_SECONDS,
+                },
+                stopTimeout: 30,
+                logConfiguration: {
+                    logDriver: "awslogs",
+                    options: { "awslogs-group": logGroup, "awslogs-region": region, "awslogs-stream-prefix": streamPrefix },
+                },
+            },
+        ]),
+    );
 }
 
 /**
@@ -36,6 +73,8 @@ export class AwsService extends pulumi.ComponentResource {
     readonly logGroup: cloudwatch.LogGroup;
     readonly taskDefinition: ecs.TaskDefinition;
     readonly service: ecs.Service;
+    /** mlflow:jobRunner "dedicated": the one-task job-runner service. */
+    readonly jobRunnerService?: ecs.Service;
     readonly taskRole: iam.Role;
     readonly executionRole: iam.Role;
 
@@ -69,40 +108,8 @@ export class AwsService extends pulumi.ComponentResource {
             );
         }
 
-        const environment = pulumi
-            .all(Object.entries(contract.env).map(([k, v]) => pulumi.all([k, v])))
-            .apply((pairs) => pairs.map(([name, value]) => ({ name, value })).sort((a, b) => a.name.localeCompare(b.name)));
-        const secrets = pulumi.all(args.secrets.refs.map((r) => pulumi.all([r.name, r.valueFrom]))).apply((pairs) => pairs.map(([name, valueFrom]) => ({ name, valueFrom })));
-        const region = aws.region;
-
-        const containerDefinitions = pulumi
-            .all([args.imageRef, pulumi.all(contract.args), environment, secrets, this.logGroup.name])
-            .apply(([image, command, env, secretRefs, logGroup]) =>
-                JSON.stringify([
-                    {
-                        name: CONTAINER_NAME,
-                        image,
-                        essential: true,
-                        command,
-                        environment: env,
-                        secrets: secretRefs,
-                        portMappings: [{ containerPort: contract.port, protocol: "tcp" }],
-                        healthCheck: {
-                            command: ["CMD", "python", ENTRYPOINT_IN_IMAGE, "--healthcheck", String(contract.port)],
-                            interval: 15,
-                            timeout: 5,
-                            retries: 4,
-                            // The first start after a version change upgrades the schema before it listens.
-                            startPeriod: HEALTH_CHECK_GRACE_SECONDS,
-                        },
-                        stopTimeout: 30,
-                        logConfiguration: {
-                            logDriver: "awslogs",
-                            options: { "awslogs-group": logGroup, "awslogs-region": region, "awslogs-stream-prefix": "mlflow" },
-                        },
-                    },
-                ]),
-            );
+        const secretRefs = pulumi.all(args.secrets.refs.map((r) => pulumi.all([r.name, r.valueFrom]))).apply((pairs) => pairs.map(([name, valueFrom]) => ({ name, valueFrom })));
+        const containerDefinitions = containerDefinitionsFor(args.imageRef, contract, secretRefs, this.logGroup.name, aws.region, "mlflow");
 
         this.taskDefinition = new ecs.TaskDefinition(
             `${name}-task`,
@@ -174,6 +181,47 @@ export class AwsService extends pulumi.ComponentResource {
             },
             parent,
         );
+
+        if (args.jobRunner) {
+            // mlflow:jobRunner "dedicated": one task, no load balancer, and a deployment that stops
+            // the old task before it starts the new one (MLflow's executor engine wants one runner).
+            this.jobRunnerService = new ecs.Service(
+                `${name}-jobs`,
+                {
+                    name: `${args.namePrefix}-jobs`,
+                    cluster: cluster.arn,
+                    taskDefinition: new ecs.TaskDefinition(
+                        `${name}-jobs-task`,
+                        {
+                            family: `${args.namePrefix}-jobs`,
+                            requiresCompatibilities: ["FARGATE"],
+                            networkMode: "awsvpc",
+                            cpu: String(aws.cpu),
+                            memory: String(args.jobRunner.memory),
+                            runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+                            executionRoleArn: this.executionRole.arn,
+                            taskRoleArn: this.taskRole.arn,
+                            containerDefinitions: containerDefinitionsFor(args.imageRef, args.jobRunner.contract, secretRefs, this.logGroup.name, aws.region, "jobs"),
+                        },
+                        parent,
+                    ).arn,
+                    launchType: "FARGATE",
+                    desiredCount: 1,
+                    deploymentMinimumHealthyPercent: 0,
+                    deploymentMaximumPercent: 100,
+                    deploymentCircuitBreaker: { enable: true, rollback: true },
+                    networkConfiguration: {
+                        subnets: args.subnetIds,
+                        securityGroups: [args.securityGroupId],
+                        assignPublicIp: aws.taskSubnets === "public",
+                    },
+                    propagateTags: "SERVICE",
+                    enableExecuteCommand: false,
+                    waitForSteadyState: true,
+                },
+                { parent: this, dependsOn: args.dependsOn },
+            );
+        }
 
         this.registerOutputs({ logGroup: this.logGroup.name, service: this.service.name });
     }

@@ -5,7 +5,7 @@ import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import * as pulumi from "@pulumi/pulumi";
 import { AzureSpec } from "../../config/azure";
 import { ServerContract } from "../../contract";
-import { resourceName } from "../../naming";
+import { containerAppName, resourceName } from "../../naming";
 import { VaultSecretRef } from "./keyVault";
 import { AZURE_ROLES, azureNames, azureProbes, azureScale, CONSUMPTION_PROFILE, roleDefinitionId, SERVER_CONTAINER_NAME } from "./facts";
 
@@ -87,16 +87,21 @@ export interface AzureContainerAppPlatformArgs {
     secrets: VaultSecretRef[];
     /** Grants and resources the app must wait for (Key Vault Secrets User...). */
     dependsOn: pulumi.Resource[];
+    /** mlflow:jobRunner "dedicated": the job-runner contract and its replica's CPU (2 GiB per core). */
+    jobRunner?: { contract: ServerContract; cpu: string };
 }
 
 /**
  * MLflow on Azure Container Apps: a VNet-integrated environment logging to Log Analytics, and one
- * container app running the server contract behind Azure's HTTPS ingress, with secrets only by
- * Key Vault reference through the app's managed identity.
+ * container app running the server contract behind Azure's HTTPS ingress (plus, with
+ * mlflow:jobRunner "dedicated", a job-runner app without ingress), with secrets only by Key Vault
+ * reference through the app's managed identity.
  */
 export class AzureContainerAppPlatform extends pulumi.ComponentResource {
     readonly environment: app.ManagedEnvironment;
     readonly app: app.ContainerApp;
+    /** mlflow:jobRunner "dedicated": the one-replica job-runner app. */
+    readonly jobRunnerApp?: app.ContainerApp;
     readonly url: pulumi.Output<string>;
     readonly defaultHost: pulumi.Output<string>;
     readonly certificate?: app.ManagedCertificate;
@@ -128,11 +133,17 @@ export class AzureContainerAppPlatform extends pulumi.ComponentResource {
         }
 
         // Plain values only; every secret arrives as a Key Vault reference (secretRef).
-        const plainEnv = Object.entries(contract.env).map(([k, v]) => ({ name: k, value: v }));
         const secretRefs = args.secrets.map((s) => ({ name: s.envName, secretRef: s.secretName }));
         // Secret values are read when a replica starts: a new version makes a new revision.
         const versions = pulumi.unsecret(pulumi.all(args.secrets.map((s) => s.version)).apply((v) => v.join(",")));
-        const env = [...plainEnv, ...secretRefs, ...(args.secrets.length ? [{ name: "MLFLOW_DEPLOY_SECRET_VERSIONS", value: versions }] : [])];
+        const envOf = (c: ServerContract) => [
+            ...Object.entries(c.env).map(([k, v]) => ({ name: k, value: v })),
+            ...secretRefs,
+            ...(args.secrets.length ? [{ name: "MLFLOW_DEPLOY_SECRET_VERSIONS", value: versions }] : []),
+        ];
+        const env = envOf(contract);
+        const registries = args.registry ? [{ server: args.registry.loginServer, identity: identity.id }] : undefined;
+        const vaultSecrets = args.secrets.map((s) => ({ name: s.secretName, keyVaultUrl: s.secretUri, identity: identity.id }));
 
         // A custom domain takes two steps. Step 1 (bindCustomDomain false): the host is added to
         // the app unbound and Azure issues a managed certificate once the CNAME and asuid TXT
@@ -181,8 +192,8 @@ export class AzureContainerAppPlatform extends pulumi.ComponentResource {
                         traffic: [{ latestRevision: true, weight: 100 }],
                         customDomains,
                     },
-                    registries: args.registry ? [{ server: args.registry.loginServer, identity: identity.id }] : undefined,
-                    secrets: args.secrets.map((s) => ({ name: s.secretName, keyVaultUrl: s.secretUri, identity: identity.id })),
+                    registries,
+                    secrets: vaultSecrets,
                 },
                 template: {
                     containers: [
@@ -201,6 +212,37 @@ export class AzureContainerAppPlatform extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [...grants, ...args.dependsOn] },
         );
+
+        if (args.jobRunner) {
+            // mlflow:jobRunner "dedicated": one replica, always on, without ingress.
+            const runner = args.jobRunner.contract;
+            this.jobRunnerApp = new app.ContainerApp(
+                `${name}-jobs`,
+                {
+                    containerAppName: containerAppName(args.namePrefix, "jobs"),
+                    resourceGroupName: args.resourceGroupName,
+                    location: azure.location,
+                    managedEnvironmentId: this.environment.id,
+                    workloadProfileName: CONSUMPTION_PROFILE,
+                    identity: { type: "UserAssigned", userAssignedIdentities: [identity.id] },
+                    configuration: { activeRevisionsMode: "Single", registries, secrets: vaultSecrets },
+                    template: {
+                        containers: [
+                            {
+                                name: SERVER_CONTAINER_NAME,
+                                image: args.image,
+                                args: runner.args,
+                                env: envOf(runner),
+                                resources: { cpu: Number(args.jobRunner.cpu), memory: `${Number(args.jobRunner.cpu) * 2}Gi` },
+                                probes: azureProbes(runner.port, runner.healthPath),
+                            },
+                        ],
+                        scale: { minReplicas: 1, maxReplicas: 1 },
+                    },
+                },
+                { parent: this, dependsOn: [...grants, ...args.dependsOn] },
+            );
+        }
 
         if (azure.customDomain && !azure.bindCustomDomain) {
             this.certificate = newCertificate([this.app]);

@@ -7,6 +7,8 @@ import { AzureBlobArtifacts } from "../../artifacts/azureBlob";
 import { createArtifactStore } from "../../artifacts/select";
 import { AzurePostgresBackend } from "../../backend/azurePostgres";
 import { ExternalPostgresBackend } from "../../backend/externalPostgres";
+import { defaultContainerAppsCpu } from "../../config/azure";
+import { footprintMiB } from "../../config/footprint";
 import { configSetCommand } from "../../config/problems";
 import { DeploymentSpec } from "../../config/spec";
 import { buildServerContract } from "../../contract";
@@ -96,7 +98,12 @@ export function deployOnAzure(ctx: PlatformContext): PlatformResult {
         { namePrefix: spec.namePrefix, azure, resourceGroupName, appsSubnetId: foundation.appsSubnetId, workspace: foundation.workspace },
         { parent },
     );
-    const contract = buildServerContract({ spec, backend, artifacts, platform: azurePlatformFacts(spec, azure, environment.defaultDomain), auth: ctx.auth });
+    const stores = { spec, backend, artifacts, platform: azurePlatformFacts(spec, azure, environment.defaultDomain), auth: ctx.auth };
+    const dedicated = spec.jobRunner === "dedicated";
+    const contract = buildServerContract({ ...stores, role: dedicated ? "web" : "server" });
+    const jobRunner = dedicated
+        ? { contract: buildServerContract({ ...stores, role: "job-runner" }), cpu: defaultContainerAppsCpu("0.5", footprintMiB(1, "dedicated", spec.auth.enabled, "job-runner")) }
+        : undefined;
 
     let image: pulumi.Input<string>;
     let registry: { id: pulumi.Input<string>; loginServer: pulumi.Input<string> } | undefined;
@@ -161,6 +168,7 @@ export function deployOnAzure(ctx: PlatformContext): PlatformResult {
             blobScope,
             secrets: vault.secrets,
             dependsOn: [vault.readerGrant],
+            jobRunner,
         },
         { parent },
     );

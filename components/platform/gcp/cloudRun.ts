@@ -21,6 +21,11 @@ export interface GcpCloudRunArgs {
     /** Direct VPC egress into this network/subnetwork (to reach Cloud SQL's private IP). */
     vpc?: { network: pulumi.Input<string>; subnetwork: pulumi.Input<string> };
     dependsOn?: pulumi.Input<pulumi.Resource[]>;
+    /**
+     * mlflow:jobRunner "dedicated": this service is the job runner, with this much memory (MiB):
+     * one instance that is never scaled away, its CPU always allocated, reachable by nobody.
+     */
+    jobRunnerMemoryMiB?: number;
 }
 
 /** One container environment variable: a plain value, or a Secret Manager reference. */
@@ -68,6 +73,8 @@ export class GcpCloudRunService extends pulumi.ComponentResource {
             ...Object.keys(contract.secretEnv).map((k) => ({ name: k, valueSource: { secretKeyRef: { secret: args.secretRefs[k].secret, version: args.secretRefs[k].version } } })),
         ];
         const healthGet = { path: contract.healthPath, port: contract.port };
+        const jobRunner = args.jobRunnerMemoryMiB !== undefined;
+        const limits = jobRunner ? { cpu: String(gcp.cpu), memory: `${args.jobRunnerMemoryMiB}Mi` } : cloudRunLimits(gcp);
 
         this.service = new gcpCloudRunV2.Service(
             `${name}-service`,
@@ -75,15 +82,15 @@ export class GcpCloudRunService extends pulumi.ComponentResource {
                 project: gcp.project,
                 location: gcp.region,
                 name: args.serviceName,
-                ingress: INGRESS[gcp.ingress],
-                iapEnabled: gcp.access === "iap" ? true : undefined,
+                ingress: jobRunner ? INGRESS.internal : INGRESS[gcp.ingress],
+                iapEnabled: gcp.access === "iap" && !jobRunner ? true : undefined,
                 deletionProtection: spec.protectData,
                 labels: { "mlflow-stack": spec.stack.toLowerCase().replace(/[^a-z0-9_-]/g, "-") },
                 template: {
                     serviceAccount: args.serviceAccountEmail,
                     timeout: `${gcp.requestTimeoutSeconds}s`,
                     maxInstanceRequestConcurrency: gcp.concurrency,
-                    scaling: { minInstanceCount: gcp.minInstances, maxInstanceCount: gcp.maxInstances },
+                    scaling: jobRunner ? { minInstanceCount: 1, maxInstanceCount: 1 } : { minInstanceCount: gcp.minInstances, maxInstanceCount: gcp.maxInstances },
                     vpcAccess: args.vpc ? { egress: "PRIVATE_RANGES_ONLY", networkInterfaces: [{ network: args.vpc.network, subnetwork: args.vpc.subnetwork }] } : undefined,
                     containers: [
                         {
@@ -93,7 +100,7 @@ export class GcpCloudRunService extends pulumi.ComponentResource {
                             ports: { containerPort: contract.port, name: "http1" },
                             envs,
                             // The job runner works between requests: it needs its CPU allocated all the time.
-                            resources: { limits: cloudRunLimits(gcp), cpuIdle: spec.jobRunner !== "on", startupCpuBoost: true },
+                            resources: { limits, cpuIdle: spec.jobRunner !== "on" && !jobRunner, startupCpuBoost: true },
                             startupProbe: { ...STARTUP_PROBE, httpGet: healthGet },
                             livenessProbe: { ...LIVENESS_PROBE, httpGet: healthGet },
                         },
@@ -110,7 +117,8 @@ export class GcpCloudRunService extends pulumi.ComponentResource {
                 { project: gcp.project, location: gcp.region, name: this.service.name, role: "roles/run.invoker", member },
                 { parent: this },
             );
-        switch (gcp.access) {
+        // The job runner is called by nobody: no invoker at all.
+        switch (jobRunner ? "none" : gcp.access) {
             case "public":
                 invoker("allUsers", "all-users");
                 break;
@@ -133,7 +141,7 @@ export class GcpCloudRunService extends pulumi.ComponentResource {
             }
         }
 
-        if (gcp.customDomain && gcp.domainMapping) {
+        if (gcp.customDomain && gcp.domainMapping && !jobRunner) {
             new gcpCloudRun.DomainMapping(
                 `${name}-domain`,
                 { project: gcp.project, location: gcp.region, name: gcp.customDomain, metadata: { namespace: gcp.project }, spec: { routeName: this.service.name } },

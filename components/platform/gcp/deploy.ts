@@ -7,6 +7,8 @@ import { createArtifactStore } from "../../artifacts/select";
 import { GcsArtifacts } from "../../artifacts/gcs";
 import { CloudSqlBackend } from "../../backend/cloudSql";
 import { ExternalPostgresBackend } from "../../backend/externalPostgres";
+import { footprintMiB } from "../../config/footprint";
+import { defaultCloudRunMemory } from "../../config/gcp";
 import { buildServerContract } from "../../contract";
 import { BackendStoreContract } from "../../stores/types";
 import { PlatformContext, PlatformResult } from "../types";
@@ -83,7 +85,9 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
         }
         return p.number;
     });
-    const contract = buildServerContract({ spec, backend, artifacts, platform: gcpPlatformFacts(spec, gcp, projectNumber), auth: ctx.auth });
+    const stores = { spec, backend, artifacts, platform: gcpPlatformFacts(spec, gcp, projectNumber), auth: ctx.auth };
+    const dedicated = spec.jobRunner === "dedicated";
+    const contract = buildServerContract({ ...stores, role: dedicated ? "web" : "server" });
     const secretStore = new GcpSecrets(
         `${name}-secrets`,
         { project, region, namePrefix: spec.namePrefix, values: contract.secretEnv, accessor: identity.member, dependsOn: afterApis },
@@ -105,6 +109,25 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
         },
         { parent },
     );
+
+    if (dedicated) {
+        // mlflow:jobRunner "dedicated": the job runner, a second service from the same image.
+        new GcpCloudRunService(
+            `${name}-jobs`,
+            {
+                spec,
+                contract: buildServerContract({ ...stores, role: "job-runner" }),
+                serviceName: names.jobRunnerService,
+                imageRef: image.imageRef,
+                serviceAccountEmail: identity.email,
+                secretRefs: secretStore.refs,
+                vpc,
+                dependsOn: [...waitFor, ...identity.grants, ...secretStore.grants],
+                jobRunnerMemoryMiB: defaultCloudRunMemory(gcp.cpu, footprintMiB(1, "dedicated", spec.auth.enabled, "job-runner")),
+            },
+            { parent },
+        );
+    }
 
     return {
         url: gcp.customDomain ? run.url : pulumi.interpolate`https://${projectNumber.apply((n) => runAppHost(names.service, n, region))}`,

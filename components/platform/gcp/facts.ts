@@ -29,6 +29,8 @@ export function requiredApis(spec: DeploymentSpec): string[] {
 
 export interface GcpNames {
     service: string;
+    /** mlflow:jobRunner "dedicated": the job runner's Cloud Run service. */
+    jobRunnerService: string;
     serviceAccountId: string;
     repository: string;
     network: string;
@@ -41,6 +43,7 @@ export interface GcpNames {
 export function gcpNames(namePrefix: string): GcpNames {
     return {
         service: gcpName(namePrefix, "server"),
+        jobRunnerService: gcpName(namePrefix, "jobs"),
         serviceAccountId: gcpServiceAccountId(namePrefix, "server"),
         repository: gcpName(namePrefix, "images", 63),
         network: gcpName(namePrefix, "vpc", 63),

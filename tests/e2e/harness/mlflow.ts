@@ -51,6 +51,22 @@ export function get(url: string, creds?: Credentials): Promise<{ status: number;
     });
 }
 
+export function postJson(url: string, body: unknown, creds?: Credentials): Promise<{ status: number; body: string }> {
+    const text = JSON.stringify(body);
+    const headers: Record<string, string | number> = { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) };
+    if (creds) headers.Authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
+    return new Promise((resolve, reject) => {
+        const req = http.request(url, { method: "POST", headers, timeout: 30000 }, (res) => {
+            let data = "";
+            res.on("data", (c) => (data += c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: data }));
+        });
+        req.on("error", reject);
+        req.on("timeout", () => req.destroy(new Error(`timeout: ${url}`)));
+        req.end(text);
+    });
+}
+
 /** Waits for /health to answer 200 (a container restarting or starting). */
 export async function waitHealthy(baseUrl: string, timeoutMs = 180000): Promise<number> {
     const started = Date.now();
