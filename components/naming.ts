@@ -117,6 +117,25 @@ export function postgresServerName(namePrefix: string, suffix: string): string {
 }
 
 /**
+ * A second name of the stack beside `other` (the server's), from the same naming rule: when the
+ * length limit cuts `-<what>` off (a long project or stack name), the prefix is shortened instead,
+ * so the two never get the same name. Short prefixes get exactly `name(namePrefix, what)`.
+ */
+export function distinctName(name: (namePrefix: string, what: string) => string, namePrefix: string, what: string, other: string): string {
+    const tail = `-${slug(what)}`;
+    let prefix = slug(namePrefix);
+    let s = name(prefix, what);
+    while ((!s.endsWith(tail) || s === other) && prefix.length > 1) {
+        prefix = trimTo(prefix, prefix.length - 1);
+        s = name(prefix, what);
+    }
+    if (s === other) {
+        throw new Error(`no name for ${what} beside ${other}`);
+    }
+    return s;
+}
+
+/**
  * Container App: 2-32 lower-case letters, digits and single hyphens, starting with a letter,
  * ending with a letter or digit. It is the first label of the app's FQDN.
  */

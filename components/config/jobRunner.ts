@@ -68,7 +68,7 @@ export interface InstanceBounds {
     maxKey: string;
 }
 
-const ON_WHY = "on only with exactly one server instance that never scales to zero: MLflow's job queue lives in each server, and its periodic tasks must run on one instance";
+const ON_WHY = "on only with exactly one server instance that never scales to zero (MLflow's job queue lives in each server, and its periodic tasks must run on one instance); dedicated with any number of web replicas";
 
 export function checkJobRunner(c: Collector, mode: JobRunnerMode | undefined, platform: Platform | undefined, bounds: InstanceBounds | undefined, backend: BackendType | undefined): void {
     if (mode === "dedicated") {
@@ -81,8 +81,13 @@ export function checkJobRunner(c: Collector, mode: JobRunnerMode | undefined, pl
         return;
     }
     if (bounds.max !== 1) {
-        c.add("jobRunner", `on with up to ${bounds.max} instances (mlflow:${bounds.maxKey} ${bounds.max})`, ON_WHY, `${c.set(bounds.maxKey, "1")}  (or: ${c.set("jobRunner", "off")})`);
+        // One instance is a maximum of 1 and a minimum of 1 together (a maximum of 1 alone leaves a
+        // minimum of 0 scaling to zero). A stack that keeps several instances (prod on AWS keeps
+        // two) can only go dedicated: a maximum of 1 would fall below its minimum.
+        const dedicated = c.set("jobRunner", "dedicated");
+        const one = [...(bounds.min === 0 ? [c.set(bounds.minKey, "1")] : []), c.set(bounds.maxKey, "1")].join(" && ");
+        c.add("jobRunner", `on with up to ${bounds.max} instances (mlflow:${bounds.maxKey} ${bounds.max})`, ON_WHY, bounds.min > 1 ? dedicated : `${dedicated}  (or: ${one})`);
     } else if (bounds.min !== 1) {
-        c.add("jobRunner", `on with mlflow:${bounds.minKey} ${bounds.min} (scales to zero, and the queued jobs stop with it)`, ON_WHY, `${c.set(bounds.minKey, "1")}  (or: ${c.set("jobRunner", "off")})`);
+        c.add("jobRunner", `on with mlflow:${bounds.minKey} ${bounds.min} (scales to zero, and the queued jobs stop with it)`, ON_WHY, `${c.set(bounds.minKey, "1")}  (or: ${c.set("jobRunner", "dedicated")})`);
     }
 }

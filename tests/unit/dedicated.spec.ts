@@ -2,7 +2,6 @@
 // beside them that runs every job and the periodic tasks. The environment per mode and role, the
 // configurations refused, the contract of each role, and the Docker platform's second container.
 import * as assert from "assert";
-import * as jobRunnerModule from "../../components/config/jobRunner";
 import { JOB_RUNNER_MODES, jobRunnerEnv, JobRunnerMode, ServerRole } from "../../components/config/jobRunner";
 import { OWNED_ENV } from "../../components/config/owned";
 import { parseConfig, ParseInput, SecretKey } from "../../components/config/parse";
@@ -107,39 +106,37 @@ describe("jobRunner dedicated: configuration", () => {
         assert.strictEqual(parseConfig(input("dev", { jobRunner: "on" })).spec.jobRunner, "on");
     });
 
-    // Where the platform runs the job-runner instance (DEDICATED_PLATFORMS when the program declares
-    // them), dedicated is accepted; elsewhere it is refused with "on with one instance" as the fix.
-    const declared = (jobRunnerModule as Record<string, unknown>).DEDICATED_PLATFORMS as readonly Platform[] | undefined;
-    const supported: readonly Platform[] = declared ?? PLATFORMS;
-    const CLOUD: Record<Exclude<Platform, "docker">, { raw: Record<string, unknown>; min: string; max: string }> = {
-        aws: { raw: { platform: "aws", backend: { type: "rds", instanceClass: "db.m6g.large" }, artifacts: { type: "s3" } }, min: "aws.minCount", max: "aws.maxCount" },
-        azure: { raw: { platform: "azure", backend: { type: "azure-postgres", skuName: "Standard_D2ds_v5" }, artifacts: { type: "azure-blob" } }, min: "azure.minReplicas", max: "azure.maxReplicas" },
-        gcp: { raw: { platform: "gcp", backend: { type: "cloudsql", tier: "db-custom-2-7680" }, artifacts: { type: "gcs" } }, min: "gcp.minInstances", max: "gcp.maxInstances" },
+    // Every platform runs the job-runner instance: Docker a second container, AWS an ECS service of
+    // one task, Azure a Container App of one replica, GCP a Cloud Run service of one instance.
+    const CLOUD: Record<Exclude<Platform, "docker">, { raw: Record<string, unknown>; bounds: Record<string, unknown>[] }> = {
+        aws: {
+            raw: { platform: "aws", backend: { type: "rds", instanceClass: "db.m6g.large" }, artifacts: { type: "s3" } },
+            bounds: [{}, { minCount: 1, maxCount: 3 }, { desiredCount: 2, minCount: 2, maxCount: 4 }],
+        },
+        azure: {
+            raw: { platform: "azure", backend: { type: "azure-postgres", skuName: "Standard_D2ds_v5" }, artifacts: { type: "azure-blob" } },
+            bounds: [{}, { minReplicas: 0, maxReplicas: 3 }, { minReplicas: 2, maxReplicas: 4 }],
+        },
+        gcp: {
+            raw: { platform: "gcp", backend: { type: "cloudsql", tier: "db-custom-2-7680" }, artifacts: { type: "gcs" } },
+            bounds: [{}, { minInstances: 0, maxInstances: 3 }, { minInstances: 2, maxInstances: 4 }],
+        },
     };
 
-    it("Docker runs the job-runner instance", () => {
-        assert.ok(supported.includes("docker"));
+    it("every platform is covered: Docker above, each cloud below", () => {
+        assert.deepStrictEqual([...PLATFORMS].sort(), ["docker", ...Object.keys(CLOUD)].sort());
     });
 
     for (const cloud of ["aws", "azure", "gcp"] as const) {
-        if (supported.includes(cloud)) {
-            it(`on ${cloud}: accepted (its platform runs the job-runner instance), on a database with room for it`, () => {
-                assert.strictEqual(parseConfig(input("staging", { ...CLOUD[cloud].raw, jobRunner: "dedicated" })).spec.jobRunner, "dedicated");
-            });
-        } else {
-            it(`on ${cloud}: refused, with on and one instance as the fix`, () => {
-                const { raw, min, max } = CLOUD[cloud];
-                const line = problemLine(refusal(input("staging", { ...raw, jobRunner: "dedicated" })), "mlflow:jobRunner");
-                assert.ok(line.startsWith(`mlflow:jobRunner: dedicated on ${cloud}. Allowed: dedicated on ${supported.join(", ")} for now`), line);
-                for (const fix of ["pulumi config set mlflow:jobRunner on --stack staging", `pulumi config set --path mlflow:${min} 1 --stack staging`, `pulumi config set --path mlflow:${max} 1 --stack staging`]) {
-                    assert.ok(line.includes(fix), `${line}\nshould contain ${fix}`);
-                }
-                // Following the fix gives a stack that runs.
-                const [head] = min.split(".");
-                const fixed = { ...raw, jobRunner: "on", [head]: { [min.split(".")[1]]: 1, [max.split(".")[1]]: 1, ...(cloud === "aws" ? { desiredCount: 1 } : {}) } };
-                assert.strictEqual(parseConfig(input("staging", fixed)).spec.jobRunner, "on");
-            });
-        }
+        it(`on ${cloud}: accepted with any number of web replicas (scaling to zero too), on a database with room for it`, () => {
+            for (const bounds of CLOUD[cloud].bounds) {
+                const { spec } = parseConfig(input("staging", { ...CLOUD[cloud].raw, jobRunner: "dedicated", [cloud]: bounds }));
+                assert.strictEqual(spec.jobRunner, "dedicated", `${cloud} ${JSON.stringify(bounds)}`);
+                // The web replicas keep their own bounds: dedicated pins nothing of theirs.
+                const settings = spec[cloud] as unknown as Record<string, unknown>;
+                for (const [k, v] of Object.entries(bounds)) assert.strictEqual(settings[k], v, `${cloud} ${k}`);
+            }
+        });
     }
 
     it("the job runner's connections count against the database: Docker prod's 4 workers leave too small a pool, with a fix", () => {

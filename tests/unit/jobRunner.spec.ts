@@ -21,6 +21,13 @@ function refusal(stack: string, raw: Record<string, unknown>, secrets: string[] 
     assert.fail("expected the configuration to be refused");
 }
 
+/** A raw config with a settings key (dotted for nested, e.g. aws.maxCount) set. */
+function withSetting(raw: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> {
+    const [head, sub] = key.split(".");
+    if (sub === undefined) return { ...raw, [head]: value };
+    return { ...raw, [head]: { ...((raw[head] as Record<string, unknown> | undefined) ?? {}), [sub]: value } };
+}
+
 const CLOUD = {
     aws: { platform: "aws", backend: { type: "rds" }, artifacts: { type: "s3" } },
     azure: { platform: "azure", backend: { type: "azure-postgres" }, artifacts: { type: "azure-blob" } },
@@ -44,19 +51,43 @@ describe("mlflow:jobRunner", () => {
         assert.ok((server.inputs.envs as string[]).includes("MLFLOW_SERVER_ENABLE_JOB_EXECUTION=true"));
     });
 
-    it("on with several instances, or one that scales to zero, is refused with the fix on each cloud", () => {
-        const cases: [keyof typeof CLOUD, Record<string, unknown>, string][] = [
-            ["aws", { maxCount: 2 }, "pulumi config set --path mlflow:aws.maxCount 1 --stack staging"],
-            ["azure", { minReplicas: 1, maxReplicas: 3 }, "pulumi config set --path mlflow:azure.maxReplicas 1 --stack staging"],
-            ["azure", { minReplicas: 0, maxReplicas: 1 }, "pulumi config set --path mlflow:azure.minReplicas 1 --stack staging"],
-            ["gcp", { minInstances: 0, maxInstances: 1 }, "pulumi config set --path mlflow:gcp.minInstances 1 --stack staging"],
+    it("on with several instances, or one that scales to zero, is refused on each cloud with fixes that each make the stack parse", () => {
+        // Databases with room for the job runner's connections: the jobRunner problem is the only one.
+        const roomy = { aws: { type: "rds", instanceClass: "db.m6g.large" }, azure: { type: "azure-postgres", skuName: "Standard_D2ds_v5" }, gcp: { type: "cloudsql", tier: "db-custom-2-7680" } };
+        const tls = { domain: "mlflow.example.com", hostedZoneId: "Z0123456789EXAMPLE0" };
+        const set = (key: string) => `pulumi config set ${key.includes(".") ? "--path " : ""}mlflow:${key}`;
+        // [cloud, stack, settings, the fix: the first command set, then the alternative (if any)]
+        const cases: [keyof typeof CLOUD, string, Record<string, unknown>, string[][]][] = [
+            ["aws", "staging", { maxCount: 2 }, [["jobRunner dedicated"], ["aws.maxCount 1"]]],
+            ["azure", "staging", { minReplicas: 1, maxReplicas: 3 }, [["jobRunner dedicated"], ["azure.maxReplicas 1"]]],
+            // Azure staging's defaults (0 to 2 replicas): one instance is both bounds at 1.
+            ["azure", "staging", {}, [["jobRunner dedicated"], ["azure.minReplicas 1", "azure.maxReplicas 1"]]],
+            ["azure", "staging", { minReplicas: 0, maxReplicas: 1 }, [["azure.minReplicas 1"], ["jobRunner dedicated"]]],
+            ["gcp", "staging", { minInstances: 0, maxInstances: 1 }, [["gcp.minInstances 1"], ["jobRunner dedicated"]]],
+            ["gcp", "staging", { minInstances: 0, maxInstances: 3 }, [["jobRunner dedicated"], ["gcp.minInstances 1", "gcp.maxInstances 1"]]],
+            ["gcp", "prod", {}, [["jobRunner dedicated"], ["gcp.maxInstances 1"]]],
+            // Stacks that keep two instances (prod's defaults on AWS and Azure): a maximum of 1 would
+            // fall below the minimum, so dedicated is the fix.
+            ["aws", "prod", tls, [["jobRunner dedicated"]]],
+            ["azure", "prod", {}, [["jobRunner dedicated"]]],
         ];
-        for (const [cloud, settings, fix] of cases) {
-            const m = refusal("staging", { ...CLOUD[cloud], jobRunner: "on", [cloud]: settings });
+        for (const [cloud, stack, settings, alternatives] of cases) {
+            const raw = { ...CLOUD[cloud], backend: roomy[cloud], jobRunner: "on", [cloud]: settings };
+            const label = `${cloud} ${stack} ${JSON.stringify(settings)}`;
+            const m = refusal(stack, raw);
+            assert.strictEqual(m.split("\n  - ").length - 1, 1, `${label}: only the jobRunner problem:\n${m}`);
             const line = m.split("\n  - ").find((l) => l.startsWith("mlflow:jobRunner:"));
-            assert.ok(line, `${cloud} ${JSON.stringify(settings)}: no jobRunner problem in\n${m}`);
-            assert.ok(line.includes(fix), `${line} should contain ${fix}`);
-            assert.match(line, /or: pulumi config set mlflow:jobRunner off/);
+            assert.ok(line, `${label}: no jobRunner problem in\n${m}`);
+            const expected = alternatives.map((commands) => commands.map((c) => `${set(c.split(" ")[0])} ${c.split(" ")[1]} --stack ${stack}`).join(" && "));
+            const fix = line.slice(line.indexOf("Fix: ") + "Fix: ".length);
+            assert.strictEqual(fix, expected.length === 1 ? expected[0] : `${expected[0]}  (or: ${expected[1]})`, label);
+            // Each alternative, applied on its own, gives a stack that parses.
+            for (const commands of alternatives) {
+                let fixed: Record<string, unknown> = raw;
+                for (const c of commands) fixed = withSetting(fixed, c.split(" ")[0], c.split(" ")[1]);
+                const spec = parseConfig(input(stack, fixed)).spec;
+                assert.strictEqual(spec.jobRunner, commands.includes("jobRunner dedicated") ? "dedicated" : "on", `${label} + ${commands.join(" && ")}`);
+            }
         }
     });
 

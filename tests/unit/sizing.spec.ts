@@ -418,6 +418,10 @@ describe("sizing: database connections", () => {
         const on = problemLine(refusal(input("staging", { ...CLOUD_BASE.azure, jobRunner: "on", azure: ONE_INSTANCE.azure })), "mlflow:dbPoolSize");
         assert.ok(!on.includes("mlflow:workers") && !on.includes("maxReplicas"), on);
         assert.ok(on.includes("pulumi config set mlflow:jobRunner off --stack staging") && on.includes("a larger database (mlflow:backend.skuName)"), on);
+        // Dedicated holds more connections than on (its job runner has a web worker of its own): it is no fix for the pool.
+        assert.ok(!on.includes("mlflow:jobRunner dedicated"), on);
+        checkFits("jobRunner off", parseConfig(input("staging", { ...CLOUD_BASE.azure, jobRunner: "off", azure: ONE_INSTANCE.azure })).spec);
+        checkFits("a larger database", parseConfig(input("staging", { ...CLOUD_BASE.azure, jobRunner: "on", azure: ONE_INSTANCE.azure, backend: ROOMY_DB.azure })).spec);
     });
 
     it("a fix never lowers the maximum below the minimum the stack keeps", () => {

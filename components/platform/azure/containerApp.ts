@@ -5,7 +5,7 @@ import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import * as pulumi from "@pulumi/pulumi";
 import { AzureSpec } from "../../config/azure";
 import { ServerContract } from "../../contract";
-import { containerAppName, resourceName } from "../../naming";
+import { resourceName } from "../../naming";
 import { VaultSecretRef } from "./keyVault";
 import { AZURE_ROLES, azureNames, azureProbes, azureScale, CONSUMPTION_PROFILE, roleDefinitionId, SERVER_CONTAINER_NAME } from "./facts";
 
@@ -219,7 +219,7 @@ export class AzureContainerAppPlatform extends pulumi.ComponentResource {
             this.jobRunnerApp = new app.ContainerApp(
                 `${name}-jobs`,
                 {
-                    containerAppName: containerAppName(args.namePrefix, "jobs"),
+                    containerAppName: names.jobRunnerApp,
                     resourceGroupName: args.resourceGroupName,
                     location: azure.location,
                     managedEnvironmentId: this.environment.id,

@@ -5,7 +5,7 @@ import { AzureSpec } from "../../config/azure";
 import { DeploymentSpec } from "../../config/spec";
 import { concat, Value } from "../../stores/types";
 import { CONTAINER_PORT, HEALTH_PATH, PlatformFacts } from "../../contract";
-import { containerAppName, resourceName } from "../../naming";
+import { containerAppName, distinctName, resourceName } from "../../naming";
 
 /** DNS suffix of every Container Apps environment's default domain (`<unique>.<region>.azurecontainerapps.io`). */
 export const CONTAINER_APPS_DNS_SUFFIX = "azurecontainerapps.io";
@@ -41,6 +41,8 @@ export function azureNames(namePrefix: string) {
         environment: resourceName(namePrefix, "env"),
         identity: resourceName(namePrefix, "server-identity"),
         app: containerAppName(namePrefix, "server"),
+        /** mlflow:jobRunner "dedicated": the job runner's app, never the server's name. */
+        jobRunnerApp: distinctName(containerAppName, namePrefix, "jobs", containerAppName(namePrefix, "server")),
         /** Repository of the built image in the registry (the contract's tag starts with it). */
         repository: resourceName(namePrefix, "server"),
     };

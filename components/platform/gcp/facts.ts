@@ -4,7 +4,7 @@
 import { CONTAINER_PORT, PlatformFacts } from "../../contract";
 import { DeploymentSpec } from "../../config/spec";
 import { GcpSpec } from "../../config/gcp";
-import { gcpName, gcpServiceAccountId } from "../../naming";
+import { distinctName, gcpName, gcpServiceAccountId } from "../../naming";
 import { combine, concat, Value } from "../../stores/types";
 
 /** The APIs the program enables in the project (never disabled on destroy: other workloads may use them). */
@@ -43,7 +43,7 @@ export interface GcpNames {
 export function gcpNames(namePrefix: string): GcpNames {
     return {
         service: gcpName(namePrefix, "server"),
-        jobRunnerService: gcpName(namePrefix, "jobs"),
+        jobRunnerService: distinctName((p, what) => gcpName(p, what), namePrefix, "jobs", gcpName(namePrefix, "server")),
         serviceAccountId: gcpServiceAccountId(namePrefix, "server"),
         repository: gcpName(namePrefix, "images", 63),
         network: gcpName(namePrefix, "vpc", 63),
