@@ -84,7 +84,7 @@ export function formatTable(results: BenchResult[], machine: Machine): string {
     const lines = [
         `Measured ${machine.date} on ${machine.cpu} (${machine.cores} cores, ${machine.memoryGiB} GiB), MLflow ${machine.mlflow}: ` +
             `the server pinned to one core, ${machine.clients} MLflow clients on the other cores logging runs for ${machine.seconds} s ` +
-            "(a run = create_run, log_batch of 5 params and 10 metrics, set_terminated). PSS is summed over the server's whole process tree; " +
+            "(a run = create_run, log_batch of 5 params and 10 metrics, set_terminated). PostgreSQL runs on the other cores, and the server uses MLflow's pool of 5 + 10 per engine. PSS is summed over the server's whole process tree; " +
             "idle is read once the tree has used under 5% of its core for 3 s (at most 30 s after /health). \"Other cores busy\" counts the clients and PostgreSQL: near 100% means they, not the server, bound the throughput.",
         "",
         "| configuration | processes | PSS idle | PSS under load | start to /health | runs/s | × S0 | errors | DB connections | server core busy | other cores busy |",

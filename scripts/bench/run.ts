@@ -58,6 +58,7 @@ function options() {
             clients: { type: "string", default: "16" },
             seconds: { type: "string", default: "20" },
             "db-pool": { type: "string" },
+            s0: { type: "string", default: "on" },
         },
     });
     return {
@@ -71,6 +72,7 @@ function options() {
         seconds: Number(values.seconds),
         // SIZE+OVERFLOW, e.g. 5+10; unset: the program's defaults.
         dbPool: values["db-pool"] ? values["db-pool"].split("+").map(Number) : undefined,
+        s0: values.s0 !== "off",
     };
 }
 
@@ -80,9 +82,12 @@ function serverProcess(config: BenchConfig, port: number, dataDir: string, pg: P
         const args = ["-m", "mlflow", "server", "--backend-store-uri", `sqlite:///${dataDir}/mlflow.db`, "--default-artifact-root", `file://${dataDir}/artifacts`, "--host", "0.0.0.0", "--port", String(port), "--allowed-hosts", "*"];
         return { args, env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8" } };
     }
-    const backend = config.backend === "sqlite" ? { type: "sqlite" } : { type: "postgres", mode: "container", database, authDatabase: `${database}_auth`, user: "bench" };
+    // An external server to the program: no connection limit it knows, so MLflow's pool of 5 + 10
+    // per engine unless --db-pool says otherwise (components/config/connections.ts).
+    const backend = config.backend === "sqlite" ? { type: "sqlite" } : { type: "postgres", mode: "external", authDatabase: `${database}_auth` };
     const pool = DB_POOL ? { dbPoolSize: DB_POOL[0], dbMaxOverflow: DB_POOL[1] } : {};
-    const { spec } = parseConfig({ project: "mlflow", stack: "dev", raw: { workers: config.workers, jobRunner: config.jobRunner, auth: config.auth, backend, ...pool }, secretsSet: new Set() });
+    const secretsSet = new Set<"postgresUrl">(config.backend === "postgresql" ? ["postgresUrl"] : []);
+    const { spec } = parseConfig({ project: "mlflow", stack: "dev", raw: { workers: config.workers, jobRunner: config.jobRunner, auth: config.auth, backend, ...pool }, secretsSet });
     const backendContract =
         config.backend === "sqlite"
             ? sqliteBackendContract({ type: "sqlite", path: "/mlflow/mlflow.db" })
@@ -171,9 +176,9 @@ function machine(clients: number, seconds: number): Machine {
 }
 
 async function main(): Promise<void> {
-    const { matrix, clients, seconds, dbPool } = options();
+    const { matrix, clients, seconds, dbPool, s0 } = options();
     DB_POOL = dbPool;
-    const configs = benchConfigs(matrix);
+    const configs = benchConfigs(matrix).filter((c) => s0 || !c.s0);
     let pg: Postgres | undefined;
     const results: BenchResult[] = [];
     try {
@@ -201,14 +206,7 @@ async function main(): Promise<void> {
     process.stdout.write(table + "\n");
 }
 
-// Ctrl-C or a kill: stop every server and the database first.
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-        process.stderr.write(`\n[bench] ${signal}: stopping what it started\n`);
-        void stopAll().finally(() => process.exit(130));
-    });
-}
-
+// Ctrl-C or a kill: tests/integration/services.ts kills every process group it started.
 main().catch(async (e) => {
     await stopAll();
     process.stderr.write(`\n[bench] FAILED: ${e instanceof Error ? e.message : String(e)}\n`);

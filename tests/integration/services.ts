@@ -113,12 +113,20 @@ export async function stopAll(): Promise<string[]> {
     return left.map((s) => s.name);
 }
 
-// Last resort when the runner itself exits: no process group outlives it.
-process.on("exit", () => {
+// Last resort when the runner itself exits or is stopped (Ctrl-C, a CI timeout's SIGTERM): no
+// process group outlives it.
+function killAll(): void {
     for (const service of running) {
         if (service.proc.pid !== undefined) signalGroup(service.proc.pid, "SIGKILL");
     }
-});
+}
+process.on("exit", killAll);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+        killAll();
+        process.exit(130);
+    });
+}
 
 /** Removes what earlier runs left in .integration-work. */
 export function resetWorkRoot(): void {
