@@ -1,3 +1,4 @@
+import { POSTGRES_CONTAINER_MAX_CONNECTIONS } from "../config/dbLimits";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -48,6 +49,7 @@ export class PostgresContainerBackend extends pulumi.ComponentResource {
                 name: containerName,
                 image: image.imageId,
                 restart: "unless-stopped",
+                command: ["postgres", "-c", `max_connections=${POSTGRES_CONTAINER_MAX_CONNECTIONS}`],
                 envs: [`POSTGRES_USER=${spec.user}`, `POSTGRES_DB=${spec.database}`, `POSTGRES_PASSWORD_FILE=${PASSWORD_FILE}`],
                 // The password reaches PostgreSQL as a file, never as a plain environment variable.
                 uploads: [{ file: PASSWORD_FILE, content: this.password, permissions: "0400", owner: "999", group: "999" }],

@@ -150,7 +150,9 @@ export function parseAzureSettings(c: Collector, value: unknown, ctx: PlatformPa
     }
     // staging may scale to zero (the first request after idle waits for a cold start); prod keeps two.
     const minReplicas = intField(c, k, obj, "minReplicas", 0, 300, ctx.production ? 2 : 0, "replicas; 0 scales to zero when idle");
-    const maxReplicas = intField(c, k, obj, "maxReplicas", 1, 300, ctx.production ? 4 : 2, "replicas");
+    // Non-prod runs on Standard_B1ms, which accepts 35 connections: one replica leaves each of
+    // its engines a pool of 8 (components/config/connections.ts); two would leave 4.
+    const maxReplicas = intField(c, k, obj, "maxReplicas", 1, 300, ctx.production ? 4 : 1, "replicas");
     const concurrentRequests = intField(c, k, obj, "concurrentRequests", 1, 1000, 50, "concurrent requests per replica before scaling out");
     const zoneRedundant = boolField(c, k, obj, "zoneRedundant", ctx.production);
     const logRetentionDays = intField(c, k, obj, "logRetentionDays", 30, 730, ctx.production ? 90 : 30, "days");

@@ -10,18 +10,22 @@
 // with "too many clients" exactly when the service is busiest. Unless the stack sets the pool, the
 // program sizes it from that limit, up to SQLAlchemy's own 5 + 10.
 //
-// A pool that is too small fails as well: MLflow opens a second session of the same engine inside
-// some requests (create_run), so a worker whose in-flight requests hold every connection waits for
-// the pool timeout (30 s). Measured (`npm run bench`, one worker, 16 clients): pool 2 + 3 timed out,
-// 5 + 10 served every request and held at most 19 connections.
+// A pool that is too small fails as well: MLflow's create_run opens a second session of the same
+// engine while it holds one, so when every connection of a worker's pool is held by such requests
+// they all wait out the pool timeout (30 s) and fail. Measured (`npm run bench -- --db-pool`, one
+// worker, PostgreSQL + auth, 16 clients logging runs): 2 + 3 and 2 + 4 timed out; 3 + 4, 3 + 5,
+// 4 + 6 and 5 + 10 served every request. So the program sizes no pool below 8 per engine, except
+// on Cloud Run, where it caps the requests an instance gets below its pool (gcp.concurrency).
 import { Collector } from "./collector";
 import { ConnectionLimit, connectionLimit } from "./dbLimits";
 import type { JobRunnerMode } from "./jobRunner";
 import type { BackendSpec, DbPoolSpec } from "./spec";
 
 export const MLFLOW_DEFAULT_POOL: DbPoolSpec = { size: 5, maxOverflow: 10 };
-/** The smallest pool the program sizes by itself: below it a burst of requests waits 30 s. */
-export const MIN_POOL_CONNECTIONS = 4;
+/** The smallest pool the program sizes by itself where nothing caps a worker's requests. */
+export const MIN_POOL_CONNECTIONS = 8;
+/** The smallest pool where the platform caps each worker's requests below the pool. */
+export const MIN_CAPPED_POOL_CONNECTIONS = 2;
 /** Processes of MLflow's job runner that open engines: the runner (or executor) and the periodic consumer. */
 const JOB_RUNNER_PROCESSES = 2;
 
@@ -31,6 +35,17 @@ export interface ConnectionDemand {
     jobRunner: JobRunnerMode;
     /** Most instances of the server (1 on Docker). */
     maxInstances: number;
+    /** The platform caps the requests each instance gets (Cloud Run's concurrency). */
+    concurrencyCapped?: boolean;
+}
+
+export function minPool(d: Pick<ConnectionDemand, "concurrencyCapped">): number {
+    return d.concurrencyCapped ? MIN_CAPPED_POOL_CONNECTIONS : MIN_POOL_CONNECTIONS;
+}
+
+/** The most requests one instance may be given so that no worker's pool runs dry: workers × (pool − 1). */
+export function requestCap(workers: number, pool: DbPoolSpec): number {
+    return workers * (pool.size + pool.maxOverflow - 1);
 }
 
 /** Engines in one server process. */
@@ -92,11 +107,11 @@ export function resolveDbPool(c: Collector, given: Partial<DbPoolSpec>, backend:
         return pool;
     }
     const fit = largestFit(d, limit);
-    if (fit < MIN_POOL_CONNECTIONS) {
+    if (fit < minPool(d)) {
         c.add(
             "dbPoolSize",
             `room for ${fit} connection${fit === 1 ? "" : "s"} per engine (${describe(d)})`,
-            `at least ${MIN_POOL_CONNECTIONS} per engine within ${limit.usable} connections (max_connections ${limit.source})`,
+            `at least ${minPool(d)} per engine within ${limit.usable} connections (max_connections ${limit.source})`,
             fewerFix(c, d, limit, keys),
         );
         return poolOf(Math.max(fit, 1));
@@ -111,12 +126,12 @@ function describe(d: ConnectionDemand): string {
 }
 
 /**
- * The changes that leave every engine MIN_POOL_CONNECTIONS: each of the most workers, the most
+ * The changes that leave every engine the smallest pool (minPool): each of the most workers, the most
  * instances or no job runner that fits on its own; when none does, all of them together; and,
  * where the database has a size, a larger one. Never a setting the stack already has.
  */
 function fewerFix(c: Collector, d: ConnectionDemand, limit: ConnectionLimit, keys: PoolKeys): string {
-    const fits = (x: ConnectionDemand) => largestFit(x, limit) >= MIN_POOL_CONNECTIONS;
+    const fits = (x: ConnectionDemand) => largestFit(x, limit) >= minPool(x);
     const largest = (below: number, atLeast: number, ok: (n: number) => boolean) => {
         for (let n = below - 1; n >= atLeast; n--) if (ok(n)) return n;
         return undefined;

@@ -9,10 +9,15 @@ export interface ConnectionLimit {
     source: string;
 }
 
-// PostgreSQL's defaults: max_connections 100, superuser_reserved_connections 3
-// (https://www.postgresql.org/docs/current/runtime-config-connection.html). The postgres
-// container runs with them.
-const POSTGRES_DEFAULT = { max: 100, reserved: 3 };
+/**
+ * The postgres container's max_connections (PostgreSQL's default is 100): room for a pool of 8
+ * per engine with two workers, auth and a dedicated job runner (connections.ts). Each idle slot
+ * costs PostgreSQL a few hundred bytes of shared memory.
+ */
+export const POSTGRES_CONTAINER_MAX_CONNECTIONS = 200;
+// superuser_reserved_connections is 3 by default
+// (https://www.postgresql.org/docs/current/runtime-config-connection.html).
+const POSTGRES_CONTAINER = { max: POSTGRES_CONTAINER_MAX_CONNECTIONS, reserved: 3 };
 
 // RDS: max_connections is LEAST({DBInstanceClassMemory/9531392}, 5000), where
 // DBInstanceClassMemory is the class's memory less what the OS and RDS keep (about 0.77 of it on
@@ -92,7 +97,7 @@ export function connectionLimit(backend: BackendSpec): ConnectionLimit | undefin
             return undefined;
         case "postgres":
             return backend.mode === "container"
-                ? { usable: POSTGRES_DEFAULT.max - POSTGRES_DEFAULT.reserved, source: `${POSTGRES_DEFAULT.max} (PostgreSQL's default in the postgres container), ${POSTGRES_DEFAULT.reserved} reserved` }
+                ? { usable: POSTGRES_CONTAINER.max - POSTGRES_CONTAINER.reserved, source: `${POSTGRES_CONTAINER.max} (set on the postgres container), ${POSTGRES_CONTAINER.reserved} reserved` }
                 : undefined;
         case "rds":
             return rdsLimit(backend.instanceClass);

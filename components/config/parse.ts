@@ -10,6 +10,7 @@ import {
     BACKEND_TYPES,
     BackendSpec,
     DATA_MOUNT,
+    DbPoolSpec,
     DeploymentSpec,
     Platform,
     MANAGED_BACKEND,
@@ -22,7 +23,7 @@ import { AZURE_POSTGRES_FIELDS, parseAzurePostgresBackend, parseAzureSettings } 
 import { CLOUDSQL_FIELDS, parseCloudSqlBackend, parseGcpSettings } from "./gcp";
 import { checkJobRunner, InstanceBounds, parseJobRunner } from "./jobRunner";
 import { parseServerTuning } from "./serverTuning";
-import { resolveDbPool } from "./connections";
+import { describePool, requestCap, resolveDbPool } from "./connections";
 import { describeRun, footprintMiB } from "./footprint";
 import { checkFields, closest, Collector, parseBool, parseInteger, parseTyped, PG_IDENT, PG_IDENT_TEXT, PlatformParseContext, stringField } from "./collector";
 
@@ -146,8 +147,11 @@ export function parseConfig(input: ParseInput): ParseResult {
     checkJobRunner(c, jobRunner, platform, bounds, backend?.type);
     const dbPool =
         backend && tuning && workers !== undefined && jobRunner !== undefined && authEnabled !== undefined
-            ? resolveDbPool(c, tuning.dbPool, backend, { workers, auth: authEnabled, jobRunner, maxInstances: bounds?.max ?? 1 }, { instancesKey: bounds?.maxKey, minInstances: bounds?.min, databaseKey: DATABASE_SIZE_KEY[backend.type] })
+            ? resolveDbPool(c, tuning.dbPool, backend, { workers, auth: authEnabled, jobRunner, maxInstances: bounds?.max ?? 1, concurrencyCapped: platform === "gcp" }, { instancesKey: bounds?.maxKey, minInstances: bounds?.min, databaseKey: DATABASE_SIZE_KEY[backend.type] })
             : undefined;
+    if (cloud.gcp && dbPool && workers !== undefined) {
+        cloud.gcp = { ...cloud.gcp, concurrency: capConcurrency(c, cloud.gcp.concurrency, parseTyped(raw.gcp)?.concurrency !== undefined, workers, dbPool) };
+    }
 
     if (platform && backend && artifacts) {
         checkCombination(c, platform, backend, artifacts, input);
@@ -181,10 +185,28 @@ export function parseConfig(input: ParseInput): ParseResult {
     return { spec, warnings: c.warnings };
 }
 
-/** How many server instances the cloud stack may run, from its settings. */
+/**
+ * Cloud Run gives an instance at most gcp.concurrency requests at once: kept below what the
+ * instance's pools serve without running dry (connections.ts), so a burst queues at Cloud Run
+ * (which scales out) instead of timing out inside MLflow.
+ */
+function capConcurrency(c: Collector, concurrency: number, setByStack: boolean, workers: number, pool: DbPoolSpec): number {
+    const cap = requestCap(workers, pool);
+    if (setByStack && concurrency > cap) {
+        c.add(
+            "gcp.concurrency",
+            `${concurrency} requests per instance, but ${workers} worker${workers === 1 ? "" : "s"} with a pool of ${describePool(pool)} per engine serve at most ${cap} without waiting for a connection`,
+            `at most ${cap}, or a larger pool (mlflow:dbPoolSize, a larger database)`,
+            c.set("gcp.concurrency", String(cap)),
+        );
+    }
+    return Math.min(concurrency, cap);
+}
+
 /** The key that sizes each managed database, named in the fix when the pool does not fit. */
 const DATABASE_SIZE_KEY: Partial<Record<string, string>> = { rds: "backend.instanceClass", "azure-postgres": "backend.skuName", cloudsql: "backend.tier" };
 
+/** How many server instances the cloud stack may run, from its settings. */
 function instanceBounds(cloud: Pick<DeploymentSpec, "aws" | "azure" | "gcp">): InstanceBounds | undefined {
     if (cloud.aws) return { min: cloud.aws.minCount, max: cloud.aws.maxCount, minKey: "aws.minCount", maxKey: "aws.maxCount" };
     if (cloud.azure) return { min: cloud.azure.minReplicas, max: cloud.azure.maxReplicas, minKey: "azure.minReplicas", maxKey: "azure.maxReplicas" };

@@ -42,11 +42,11 @@ function problemLine(message: string, key: string): string {
 const AZURE = { platform: "azure", backend: { type: "azure-postgres" }, artifacts: { type: "azure-blob" } };
 
 describe("azure: configuration", () => {
-    it("staging defaults: scale to zero, Burstable database, 7-day local backups, no HA, 30-day logs", () => {
+    it("staging defaults: scale to zero, one replica at most, Burstable database, 7-day local backups, no HA, 30-day logs", () => {
         const { spec } = parseConfig(input("staging", AZURE));
         const az = spec.azure!;
         assert.strictEqual(az.location, "westeurope");
-        assert.deepStrictEqual([az.minReplicas, az.maxReplicas, az.cpu, az.memory, az.zoneRedundant, az.logRetentionDays], [0, 2, "0.5", "1Gi", false, 30]);
+        assert.deepStrictEqual([az.minReplicas, az.maxReplicas, az.cpu, az.memory, az.zoneRedundant, az.logRetentionDays], [0, 1, "0.5", "1Gi", false, 30]);
         assert.deepStrictEqual(az.network, { vnetCidr: "10.42.0.0/16", appsSubnetCidr: "10.42.0.0/23", databaseSubnetCidr: "10.42.2.0/24" });
         assert.ok(spec.backend.type === "azure-postgres");
         const b = spec.backend;
@@ -67,9 +67,26 @@ describe("azure: configuration", () => {
     });
 
     it("accepts numbers as YAML gives them and a location from mlflow:azure alone", () => {
-        // Two replicas at most: staging's Standard_B1ms (35 usable connections) leaves a third too small a pool.
-        const { spec } = parseConfig(input("staging", { ...AZURE, azure: { location: "northeurope", cpu: 2, minReplicas: "1", maxReplicas: 2 } }, [], {}));
-        assert.deepStrictEqual([spec.azure!.location, spec.azure!.cpu, spec.azure!.memory, spec.azure!.minReplicas, spec.azure!.maxReplicas], ["northeurope", "2", "4Gi", 1, 2]);
+        // One replica at most: staging's Standard_B1ms (35 usable connections) leaves a second too small a pool.
+        const { spec } = parseConfig(input("staging", { ...AZURE, azure: { location: "northeurope", cpu: 2, minReplicas: "1", maxReplicas: "1" } }, [], {}));
+        assert.deepStrictEqual([spec.azure!.location, spec.azure!.cpu, spec.azure!.memory, spec.azure!.minReplicas, spec.azure!.maxReplicas], ["northeurope", "2", "4Gi", 1, 1]);
+        // Two, on a database with room for them.
+        const roomy = parseConfig(input("staging", { ...AZURE, backend: { type: "azure-postgres", skuName: "Standard_B2s" }, azure: { location: "northeurope", maxReplicas: "2" } }, [], {})).spec;
+        assert.strictEqual(roomy.azure!.maxReplicas, 2);
+    });
+
+    it("staging's one replica on Standard_B1ms (35 usable) gets a pool of 8 per engine; two replicas would leave 4 and are refused", () => {
+        // One replica × 1 worker × 4 engines (auth on) × 8 + 1 = 33 <= 35.
+        const { spec } = parseConfig(input("staging", AZURE));
+        assert.strictEqual(spec.azure!.maxReplicas, 1);
+        assert.deepStrictEqual(spec.dbPool, { size: 3, maxOverflow: 5 });
+        const line = problemLine(failure("staging", { ...AZURE, azure: { maxReplicas: 2 } }), "mlflow:dbPoolSize");
+        assert.ok(line.includes("room for 4 connections per engine (2 instances × 1 worker × 4 engines)"), line);
+        assert.ok(line.includes("at least 8 per engine within 35 connections (max_connections 50 on Standard_B1ms"), line);
+        assert.ok(line.includes("pulumi config set --path mlflow:azure.maxReplicas 1 --stack staging"), line);
+        assert.ok(line.includes("a larger database (mlflow:backend.skuName)"), line);
+        // Prod keeps its 2 to 4 replicas on Standard_D2ds_v5.
+        assert.strictEqual(parseConfig(input("prod", AZURE)).spec.azure!.maxReplicas, 4);
     });
 
     it("SQLite on Azure is refused, pointing at azure-postgres", () => {
@@ -428,10 +445,13 @@ describe("azure: prod under mocks", function () {
 describe("azure: staging and variants under mocks", function () {
     this.timeout(120000);
 
-    it("staging scales to zero, no purge protection, no HA, local 7-day backups", async () => {
+    it("staging scales to zero and to one replica at most, no purge protection, no HA, local 7-day backups", async () => {
         const run = await runProgram("staging", azureConfig(), ["mlflow:adminPassword"]);
-        const { template } = containerApp(run);
-        assert.deepStrictEqual([template.scale.minReplicas, template.scale.maxReplicas], [0, 2]);
+        const { template, container } = containerApp(run);
+        assert.deepStrictEqual([template.scale.minReplicas, template.scale.maxReplicas], [0, 1]);
+        // One replica leaves each engine 8 connections of Standard_B1ms's 35.
+        const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+        assert.deepStrictEqual([env.MLFLOW_SQLALCHEMYSTORE_POOL_SIZE, env.MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW], ["3", "5"]);
         const vault = run.one("azure-native:keyvault:Vault").inputs.properties as Record<string, unknown>;
         assert.strictEqual(vault.enableRbacAuthorization, true);
         assert.ok(!vault.enablePurgeProtection);

@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import { defaultFargateMemory } from "../../components/config/aws";
 import { defaultContainerAppsCpu } from "../../components/config/azure";
-import { MIN_POOL_CONNECTIONS, peakConnections } from "../../components/config/connections";
+import { MIN_CAPPED_POOL_CONNECTIONS, MIN_POOL_CONNECTIONS, minPool, peakConnections, requestCap } from "../../components/config/connections";
 import { connectionLimit } from "../../components/config/dbLimits";
 import { footprintMiB } from "../../components/config/footprint";
 import { defaultCloudRunMemory } from "../../components/config/gcp";
@@ -55,14 +55,15 @@ function stackConfig(cloud: Cloud, stack: Stack): Config {
 
 /**
  * The database the dedicated runs use: the stack's own where its connections leave the job runner
- * room (AWS prod's db.t4g.small, Azure prod's Standard_D2ds_v5), the next size up where they do not
- * (tested below: staging everywhere, and GCP prod's db-custom-1-3840).
+ * room (Azure prod's Standard_D2ds_v5, GCP prod's db-custom-1-3840 as Cloud Run caps each
+ * instance's requests), the next size up where they do not (tested below: staging everywhere, and
+ * AWS prod's db.t4g.small).
  */
 function roomyBackend(cloud: Cloud, stack: Stack, config: Config): Config {
     const backend = config["mlflow:backend"] as Config;
-    if (cloud === "aws") return stack === "prod" ? backend : { ...backend, instanceClass: "db.t4g.small" };
+    if (cloud === "aws") return { ...backend, instanceClass: stack === "prod" ? "db.t4g.medium" : "db.t4g.small" };
     if (cloud === "azure") return stack === "prod" ? backend : { ...backend, skuName: "Standard_B2s" };
-    return { ...backend, tier: stack === "prod" ? "db-custom-2-7680" : "db-custom-1-3840" };
+    return stack === "prod" ? backend : { ...backend, tier: "db-custom-1-3840" };
 }
 
 /** Settings that make the web servers one instance that stays up (what jobRunner on needs). */
@@ -105,14 +106,24 @@ function maxInstances(spec: DeploymentSpec): number {
     return spec.aws?.maxCount ?? spec.azure?.maxReplicas ?? spec.gcp!.maxInstances;
 }
 
-/** The pool the program sized fits the database, with at least MIN_POOL_CONNECTIONS per engine. */
+/**
+ * The pool the program sized fits the database, with at least MIN_POOL_CONNECTIONS per engine, or on
+ * GCP at least MIN_CAPPED_POOL_CONNECTIONS with Cloud Run giving each instance no more requests than it serves.
+ */
 function assertFits(label: string, spec: DeploymentSpec): void {
     const limit = connectionLimit(spec.backend);
     assert.ok(limit, `${label}: the database's limit is known`);
     const perEngine = spec.dbPool.size + spec.dbPool.maxOverflow;
-    const peak = peakConnections({ workers: spec.workers, auth: spec.auth.enabled, jobRunner: spec.jobRunner, maxInstances: maxInstances(spec) }, perEngine);
+    const d = { workers: spec.workers, auth: spec.auth.enabled, jobRunner: spec.jobRunner, maxInstances: maxInstances(spec), concurrencyCapped: spec.platform === "gcp" };
+    const peak = peakConnections(d, perEngine);
     assert.ok(peak <= limit.usable, `${label}: up to ${peak} connections, the database accepts ${limit.usable}`);
-    assert.ok(perEngine >= MIN_POOL_CONNECTIONS, `${label}: a pool of ${perEngine} per engine`);
+    assert.ok(perEngine >= minPool(d), `${label}: a pool of ${perEngine} per engine`);
+    if (spec.gcp) {
+        assert.ok(perEngine >= MIN_CAPPED_POOL_CONNECTIONS, `${label}: a pool of ${perEngine} per engine`);
+        assert.ok(spec.gcp.concurrency <= requestCap(spec.workers, spec.dbPool), `${label}: ${spec.gcp.concurrency} requests per instance for a pool of ${perEngine}`);
+    } else {
+        assert.ok(perEngine >= MIN_POOL_CONNECTIONS, `${label}: a pool of ${perEngine} per engine`);
+    }
 }
 
 /** Which argument follows a flag. */
@@ -261,7 +272,10 @@ function servicesOf(cloud: Cloud, stack: Stack, run: ProgramRun): { web: Registe
     return { web: find(names[0])[0], jobs: find(names[1])[0], all };
 }
 
-/** The web service's inputs without the variables the job runner may change (job and pool). */
+/**
+ * The web service's inputs without what the job runner may change: the job and pool variables, and
+ * on Cloud Run the requests per instance, capped by that pool.
+ */
 function withoutJobVars(cloud: Cloud, web: RegisteredResource): unknown {
     const keep = (name: string) => !JOB_VARS.includes(name) && !POOL_VARS.includes(name);
     const inputs = JSON.parse(JSON.stringify(web.inputs)) as Record<string, any>;
@@ -269,6 +283,7 @@ function withoutJobVars(cloud: Cloud, web: RegisteredResource): unknown {
         for (const c of inputs.template.containers) c.env = c.env.filter((e: { name: string }) => keep(e.name));
     } else if (cloud === "gcp") {
         for (const c of inputs.template.containers) c.envs = c.envs.filter((e: { name: string }) => keep(e.name));
+        delete inputs.template.maxInstanceRequestConcurrency;
     }
     return inputs;
 }
@@ -340,6 +355,14 @@ describe("jobRunner dedicated on the clouds under mocks (staging and prod of AWS
                 const spec = specOf(cloud, stack, "dedicated");
                 assert.strictEqual(after.env.MLFLOW_SQLALCHEMYSTORE_POOL_SIZE, String(spec.dbPool.size));
                 assert.strictEqual(after.env.MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW, String(spec.dbPool.maxOverflow));
+                if (cloud === "gcp") {
+                    // Cloud Run gives each instance what its pool serves: the cap of each mode's own pool.
+                    const offSpec = specOf(cloud, stack, "off");
+                    const concurrency = (r: RegisteredResource) => (r.inputs.template as { maxInstanceRequestConcurrency: number }).maxInstanceRequestConcurrency;
+                    assert.strictEqual(concurrency(web), Math.min(40, requestCap(spec.workers, spec.dbPool)), `${stack}: dedicated`);
+                    assert.strictEqual(concurrency(off), Math.min(40, requestCap(offSpec.workers, offSpec.dbPool)), `${stack}: off`);
+                    assert.ok(concurrency(web) < concurrency(off), `${stack}: the job runner's connections leave the web servers a smaller pool`);
+                }
                 if (cloud === "aws") {
                     // The web task definition: the same but for those variables.
                     const strip = (task: RegisteredResource) => {
@@ -556,8 +579,8 @@ describe("jobRunner dedicated on the clouds: the database connections", () => {
         return { ...i, raw };
     }
 
-    it("prod: AWS (Pulumi.prod.yaml, db.t4g.small) and Azure (Standard_D2ds_v5) have room for the job runner with their defaults", () => {
-        for (const cloud of ["aws", "azure"] as const) {
+    it("prod: Azure (Standard_D2ds_v5) and GCP (db-custom-1-3840, its requests per instance capped) have room for the job runner with their defaults", () => {
+        for (const cloud of ["azure", "gcp"] as const) {
             const { spec } = parseConfig(parseInput("prod", { ...stackConfig(cloud, "prod"), "mlflow:jobRunner": "dedicated" }));
             assert.strictEqual(spec.jobRunner, "dedicated");
             assertFits(`${cloud} prod dedicated`, spec);
@@ -565,10 +588,15 @@ describe("jobRunner dedicated on the clouds: the database connections", () => {
             const off = parseConfig(parseInput("prod", stackConfig(cloud, "prod"))).spec;
             assert.strictEqual(maxInstances(spec), maxInstances(off), cloud);
         }
+        // GCP: 97 usable, 4 instances × 4 engines × n + 1 and the job runner's 3 × 4 × n + 1 leave n = 3
+        // (below MIN_POOL_CONNECTIONS), so each instance gets 2 requests at once.
+        const gcp = parseConfig(parseInput("prod", { ...stackConfig("gcp", "prod"), "mlflow:jobRunner": "dedicated" })).spec;
+        assert.deepStrictEqual(gcp.dbPool, { size: 1, maxOverflow: 2 });
+        assert.strictEqual(gcp.gcp!.concurrency, 2);
     });
 
-    it("GCP prod's defaults (db-custom-1-3840, up to 4 instances) and every staging default leave too small a pool: refused, with fixes that each work", () => {
-        const cases: [Cloud, Stack][] = [["gcp", "prod"], ["aws", "staging"], ["azure", "staging"], ["gcp", "staging"]];
+    it("AWS prod's Pulumi.prod.yaml (db.t4g.small, up to 4 tasks) and every staging default leave too small a pool: refused, with fixes that each work", () => {
+        const cases: [Cloud, Stack][] = [["aws", "prod"], ["aws", "staging"], ["azure", "staging"], ["gcp", "staging"]];
         for (const [cloud, stack] of cases) {
             const i = parseInput(stack, { ...stackConfig(cloud, stack), "mlflow:jobRunner": "dedicated" });
             const m = refusal(i);
@@ -582,9 +610,11 @@ describe("jobRunner dedicated on the clouds: the database connections", () => {
                 assertFits(`${cloud} ${stack} + ${JSON.stringify(changes)}`, spec);
             }
         }
-        // GCP prod keeps dedicated with two web instances at most, or on a larger tier.
-        const i = parseInput("prod", { ...stackConfig("gcp", "prod"), "mlflow:jobRunner": "dedicated" });
-        assert.ok(refusal(i).includes("pulumi config set --path mlflow:gcp.maxInstances 2 --stack prod"));
+        // AWS prod keeps dedicated with two web tasks at most (163 usable: 2 × 33 + 97 = 163), or on a larger class.
+        const i = parseInput("prod", { ...stackConfig("aws", "prod"), "mlflow:jobRunner": "dedicated" });
+        const m = refusal(i);
+        assert.ok(m.includes("room for 5 connections per engine (4 instances × 1 worker × 4 engines + the job runner (dedicated))"), m);
+        assert.ok(m.includes("pulumi config set --path mlflow:aws.maxCount 2 --stack prod"), m);
     });
 
     it("the dedicated runs above use databases with room: their pools fit", () => {

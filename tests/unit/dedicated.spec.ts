@@ -140,15 +140,21 @@ describe("jobRunner dedicated: configuration", () => {
     }
 
     it("the job runner's connections count against the database: Docker prod's 4 workers leave too small a pool, with a fix", () => {
-        // PostgreSQL container: 97 usable. 4 workers × 4 engines + the job runner's 3 processes × 4 engines.
+        // PostgreSQL container: 197 usable (max_connections 200). (4 workers + the job runner's 3 processes)
+        // × 4 engines × n + 2 leaves n = 6, below 8; 3 workers leave 8 (24 × 8 + 2 = 194).
         const config = Object.fromEntries(Object.entries(dockerStackConfig("prod")).map(([k, v]) => [k.replace(/^mlflow:/, ""), v]));
         const m = refusal(input("prod", { ...config, jobRunner: "dedicated" }));
         const line = problemLine(m, "mlflow:dbPoolSize");
+        assert.ok(line.includes("room for 6 connections per engine"), line);
         assert.ok(line.includes("the job runner (dedicated)"), line);
-        assert.ok(line.includes("pulumi config set mlflow:workers 2 --stack prod"), line);
+        assert.ok(line.includes("within 197 connections"), line);
+        assert.ok(line.includes("pulumi config set mlflow:workers 3 --stack prod"), line);
         assert.ok(line.includes("pulumi config set mlflow:jobRunner off --stack prod"), line);
         assert.ok(!line.includes("a larger database"), "the PostgreSQL container has no size setting");
-        assert.strictEqual(parseConfig(input("prod", { ...config, jobRunner: "dedicated", workers: 2 })).spec.jobRunner, "dedicated");
+        const fixed = parseConfig(input("prod", { ...config, jobRunner: "dedicated", workers: 3 })).spec;
+        assert.strictEqual(fixed.jobRunner, "dedicated");
+        assert.deepStrictEqual(fixed.dbPool, { size: 3, maxOverflow: 5 });
+        assert.strictEqual(parseConfig(input("prod", { ...config, jobRunner: "off" })).spec.jobRunner, "off");
     });
 });
 

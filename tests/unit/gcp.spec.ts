@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { requestCap } from "../../components/config/connections";
 import { ConfigError } from "../../components/config/problems";
 import { parseConfig, ParseInput, SecretKey } from "../../components/config/parse";
 import { allowedHostPatterns, buildServerContract, ENTRYPOINT_IN_IMAGE, IMAGE_CONTEXT } from "../../components/contract";
@@ -339,6 +340,53 @@ describe("GCP platform", function () {
             }
         });
 
+        it("gcp.concurrency: 40 by default, capped at workers × (pool − 1), so no worker's pool runs dry", () => {
+            const base = { platform: "gcp", backend: { type: "cloudsql" }, artifacts: "gcs" };
+            const spec = (stack: string, raw: Record<string, unknown>, secrets: SecretKey[] = []) =>
+                parseConfig({ project: "mlflow", stack, raw: { ...base, ...raw }, secretsSet: new Set(secrets), providerConfig: PROVIDER }).spec;
+            // Staging (db-f1-micro, 22 usable, one instance) and prod (db-custom-1-3840, 97 usable, four
+            // instances) both leave one worker a pool of 2 + 3: 4 requests per instance.
+            for (const stack of ["staging", "prod"]) {
+                const s = spec(stack, {});
+                assert.deepStrictEqual([s.workers, s.dbPool], [1, { size: 2, maxOverflow: 3 }], stack);
+                assert.strictEqual(requestCap(s.workers, s.dbPool), 4);
+                assert.strictEqual(s.gcp!.concurrency, 4, stack);
+            }
+            // Two workers on staging's database: 1 + 1 each, one request per worker.
+            const two = spec("staging", { workers: 2 });
+            assert.deepStrictEqual(two.dbPool, { size: 1, maxOverflow: 1 });
+            assert.strictEqual(two.gcp!.concurrency, 2);
+            // An external PostgreSQL keeps MLflow's 5 + 10: 14 per worker.
+            assert.strictEqual(spec("staging", { backend: { type: "postgres", mode: "external" } }, ["postgresUrl"]).gcp!.concurrency, 14);
+            // Where the pools serve more than 40 (4 workers × 14 = 56), the default stays 40.
+            const roomy = spec("staging", { workers: 4, backend: { type: "cloudsql", tier: "db-custom-2-7680" } });
+            assert.deepStrictEqual(roomy.dbPool, { size: 5, maxOverflow: 10 });
+            assert.strictEqual(requestCap(roomy.workers, roomy.dbPool), 56);
+            assert.strictEqual(roomy.gcp!.concurrency, 40);
+        });
+
+        it("gcp.concurrency above the cap is refused with the cap as the fix, which parses; at or below the cap it is kept as set", () => {
+            const base = { platform: "gcp", backend: { type: "cloudsql" }, artifacts: "gcs" };
+            const parse = (raw: Record<string, unknown>) => parseConfig({ project: "mlflow", stack: "staging", raw: { ...base, ...raw }, secretsSet: new Set(), providerConfig: PROVIDER }).spec;
+            for (const concurrency of [5, 40, 1000]) {
+                const m = failure("staging", { ...base, gcp: { concurrency } });
+                assert.strictEqual(m.split("\n  - ").length - 1, 1, `only the concurrency problem:\n${m}`);
+                const line = problem(m, "mlflow:gcp.concurrency", "Fix: pulumi config set --path mlflow:gcp.concurrency 4 --stack staging");
+                assert.ok(line.startsWith(`mlflow:gcp.concurrency: ${concurrency} requests per instance, but 1 worker with a pool of 2 + 3 per engine serve at most 4 without waiting for a connection`), line);
+                assert.match(line, /Allowed: at most 4, or a larger pool/);
+                assert.ok(line.endsWith("Fix: pulumi config set --path mlflow:gcp.concurrency 4 --stack staging"), line);
+                // The fix, applied: the stack parses with that concurrency.
+                assert.strictEqual(parse({ gcp: { concurrency: 4 } }).gcp!.concurrency, 4);
+            }
+            for (const concurrency of [1, 3, 4]) assert.strictEqual(parse({ gcp: { concurrency } }).gcp!.concurrency, concurrency);
+            // As YAML may give it, a string.
+            assert.strictEqual(parse({ gcp: { concurrency: "3" } }).gcp!.concurrency, 3);
+            // Above the default of 40 where the pools serve it (4 workers × 14 = 56), not above.
+            const roomy = { workers: 4, backend: { type: "cloudsql", tier: "db-custom-2-7680" } };
+            assert.strictEqual(parse({ ...roomy, gcp: { concurrency: 56 } }).gcp!.concurrency, 56);
+            problem(failure("staging", { ...base, ...roomy, gcp: { concurrency: 57 } }), "mlflow:gcp.concurrency", "pulumi config set --path mlflow:gcp.concurrency 56 --stack staging");
+        });
+
         it("SQLite on GCP is refused", () => {
             const m = failure("prod", { platform: "gcp", backend: "sqlite", artifacts: "gcs" });
             problem(m, "mlflow:backend.type", "pulumi config set --path mlflow:backend.type cloudsql --stack prod");
@@ -567,6 +615,19 @@ describe("GCP platform", function () {
                 assert.ok(allStrings(registry.password).includes("mock-gcp-access-token"));
                 assert.strictEqual((image.inputs.build as { platform: string }).platform, "linux/amd64");
                 assert.strictEqual(run.one(T.repo).inputs.format, "DOCKER");
+            }
+        });
+
+        it("Cloud Run gives each instance no more requests than its pools serve: maxInstanceRequestConcurrency is the capped gcp.concurrency", () => {
+            for (const stack of ["staging", "prod"]) {
+                const spec = parseConfig({ project: "mlflow", stack, raw: { platform: "gcp", backend: { type: "cloudsql" }, artifacts: { type: "gcs" } }, secretsSet: new Set(), providerConfig: PROVIDER }).spec;
+                const concurrency = (runs[stack].one(T.service).inputs.template as { maxInstanceRequestConcurrency: number }).maxInstanceRequestConcurrency;
+                // One worker with a pool of 2 + 3 per engine: 4, not Cloud Run's default of 80 nor gcp.concurrency's 40.
+                assert.strictEqual(concurrency, 4, stack);
+                assert.strictEqual(concurrency, spec.gcp!.concurrency, stack);
+                assert.strictEqual(concurrency, requestCap(spec.workers, spec.dbPool), stack);
+                const env = Object.fromEntries(container(runs[stack]).envs.map((e) => [e.name, e.value]));
+                assert.deepStrictEqual([env.MLFLOW_SQLALCHEMYSTORE_POOL_SIZE, env.MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW], ["2", "3"], stack);
             }
         });
 

@@ -60,8 +60,10 @@ describe("mlflow:jobRunner", () => {
         const cases: [keyof typeof CLOUD, string, Record<string, unknown>, string[][]][] = [
             ["aws", "staging", { maxCount: 2 }, [["jobRunner dedicated"], ["aws.maxCount 1"]]],
             ["azure", "staging", { minReplicas: 1, maxReplicas: 3 }, [["jobRunner dedicated"], ["azure.maxReplicas 1"]]],
-            // Azure staging's defaults (0 to 2 replicas): one instance is both bounds at 1.
-            ["azure", "staging", {}, [["jobRunner dedicated"], ["azure.minReplicas 1", "azure.maxReplicas 1"]]],
+            // Azure staging's defaults (0 to 1 replica): only the minimum needs raising.
+            ["azure", "staging", {}, [["azure.minReplicas 1"], ["jobRunner dedicated"]]],
+            // Up to two replicas from zero: one instance is both bounds at 1.
+            ["azure", "staging", { maxReplicas: 2 }, [["jobRunner dedicated"], ["azure.minReplicas 1", "azure.maxReplicas 1"]]],
             ["azure", "staging", { minReplicas: 0, maxReplicas: 1 }, [["azure.minReplicas 1"], ["jobRunner dedicated"]]],
             ["gcp", "staging", { minInstances: 0, maxInstances: 1 }, [["gcp.minInstances 1"], ["jobRunner dedicated"]]],
             ["gcp", "staging", { minInstances: 0, maxInstances: 3 }, [["jobRunner dedicated"], ["gcp.minInstances 1", "gcp.maxInstances 1"]]],
@@ -94,19 +96,22 @@ describe("mlflow:jobRunner", () => {
     it("on with exactly one instance that stays up is accepted on each cloud, on a database with room for its connections", () => {
         const one = { aws: { desiredCount: 1, minCount: 1, maxCount: 1 }, azure: { minReplicas: 1, maxReplicas: 1 }, gcp: { minInstances: 1, maxInstances: 1 } };
         // The job runner's two processes hold pools of their own (connections.ts): staging's
-        // Standard_B1ms (35 usable) and db-f1-micro (22) leave too small a pool; its db.t4g.micro (79) has room.
-        const roomy = { aws: CLOUD.aws.backend, azure: { type: "azure-postgres", skuName: "Standard_B2s" }, gcp: { type: "cloudsql", tier: "db-custom-1-3840" } };
+        // db.t4g.micro (79 usable: 12 × n + 1 leaves 6 per engine, below 8), Standard_B1ms (35) and
+        // db-f1-micro (22: 1 per engine, below Cloud Run's 2) leave too small a pool.
+        const roomy = { aws: { type: "rds", instanceClass: "db.t4g.small" }, azure: { type: "azure-postgres", skuName: "Standard_B2s" }, gcp: { type: "cloudsql", tier: "db-custom-1-3840" } };
         for (const cloud of ["aws", "azure", "gcp"] as const) {
             assert.strictEqual(parseConfig(input("staging", { ...CLOUD[cloud], backend: roomy[cloud], jobRunner: "on", [cloud]: one[cloud] })).spec.jobRunner, "on", cloud);
         }
-        for (const [cloud, key] of [["azure", "backend.skuName"], ["gcp", "backend.tier"]] as const) {
+        for (const [cloud, key] of [["aws", "backend.instanceClass"], ["azure", "backend.skuName"], ["gcp", "backend.tier"]] as const) {
             const m = refusal("staging", { ...CLOUD[cloud], jobRunner: "on", [cloud]: one[cloud] });
             const line = m.split("\n  - ").find((l) => l.startsWith("mlflow:dbPoolSize:"));
             assert.ok(line, `${cloud}: no dbPoolSize problem in\n${m}`);
             assert.ok(line.includes("pulumi config set mlflow:jobRunner off --stack staging"), line);
             assert.ok(line.includes(`a larger database (mlflow:${key})`), line);
             // Never a fix the stack already has: it runs one worker on one instance.
-            assert.ok(!line.includes("mlflow:workers 1") && !line.includes("Instances 1") && !line.includes("Replicas 1"), line);
+            assert.ok(!line.includes("mlflow:workers 1") && !line.includes("Instances 1") && !line.includes("Replicas 1") && !line.includes("Count 1"), line);
+            // The fix it names works.
+            assert.strictEqual(parseConfig(input("staging", { ...CLOUD[cloud], jobRunner: "off", [cloud]: one[cloud] })).spec.jobRunner, "off", cloud);
         }
     });
 

@@ -6,8 +6,8 @@ import * as assert from "assert";
 import { AZURE_FIELDS, CONTAINER_APPS_CPU } from "../../components/config/azure";
 import { fargateMemorySizes } from "../../components/config/aws";
 import { CLOUD_RUN_MEMORY } from "../../components/config/gcp";
-import { MIN_POOL_CONNECTIONS, MLFLOW_DEFAULT_POOL, peakConnections } from "../../components/config/connections";
-import { connectionLimit, rdsClassMemoryGiB } from "../../components/config/dbLimits";
+import { MIN_CAPPED_POOL_CONNECTIONS, MIN_POOL_CONNECTIONS, minPool, MLFLOW_DEFAULT_POOL, peakConnections, poolOf, requestCap } from "../../components/config/connections";
+import { connectionLimit, POSTGRES_CONTAINER_MAX_CONNECTIONS, rdsClassMemoryGiB } from "../../components/config/dbLimits";
 import { footprintMiB, HEADROOM } from "../../components/config/footprint";
 import { JobRunnerMode } from "../../components/config/jobRunner";
 import { DEFAULT_CLOUD_WORKERS, DEFAULT_WORKERS, parseConfig, ParseInput, ParseResult, SecretKey } from "../../components/config/parse";
@@ -232,7 +232,9 @@ describe("sizing: default memory keeps 30% headroom over the measured footprint"
             // "on" runs one task, which prod does not allow (the test above).
             for (const jobRunner of (stack === "prod" ? ["off"] : ["off", "on"]) as JobRunnerMode[]) {
                 let i = fromStackFile(stack, config);
-                if (jobRunner === "on") i = merge(i, "aws", { jobRunner: "on" }, ONE_INSTANCE.aws);
+                // The job runner's pools need more connections than staging's db.t4g.micro (79) has
+                // with a pool of MIN_POOL_CONNECTIONS per engine: the next class up.
+                if (jobRunner === "on") i = merge(i, "aws", { jobRunner: "on", backend: { ...(config["mlflow:backend"] as Raw), instanceClass: "db.t4g.small" } }, ONE_INSTANCE.aws);
                 const workers = i.raw.workers === undefined ? DEFAULT_CLOUD_WORKERS : Number(i.raw.workers);
                 const footprint = footprintMiB(workers, jobRunner, true);
                 const label = `Pulumi.${stack}.yaml, job runner ${jobRunner}: ${memory} MiB for ${footprint} MiB`;
@@ -303,7 +305,7 @@ describe("sizing: memory below the footprint", () => {
 describe("sizing: database connections", () => {
     /** The demand parseConfig sized the pool for. */
     function demandOf(spec: DeploymentSpec) {
-        return { workers: spec.workers, auth: spec.auth.enabled, jobRunner: spec.jobRunner, maxInstances: maxInstancesOf(spec) };
+        return { workers: spec.workers, auth: spec.auth.enabled, jobRunner: spec.jobRunner, maxInstances: maxInstancesOf(spec), concurrencyCapped: spec.platform === "gcp" };
     }
 
     function checkFits(label: string, spec: DeploymentSpec): void {
@@ -313,7 +315,10 @@ describe("sizing: database connections", () => {
         const d = demandOf(spec);
         const peak = peakConnections(d, perEngine);
         assert.ok(peak <= limit.usable, `${label}: pool ${spec.dbPool.size} + ${spec.dbPool.maxOverflow} may hold ${peak} connections, the database accepts ${limit.usable}`);
-        assert.ok(perEngine >= MIN_POOL_CONNECTIONS, `${label}: a pool of ${perEngine} per engine`);
+        // Below MIN_POOL_CONNECTIONS only where Cloud Run caps the requests each instance gets below the pool.
+        assert.ok(perEngine >= minPool(d), `${label}: a pool of ${perEngine} per engine`);
+        if (spec.platform !== "gcp") assert.ok(perEngine >= MIN_POOL_CONNECTIONS, `${label}: a pool of ${perEngine} per engine`);
+        if (spec.gcp) assert.ok(spec.gcp.concurrency <= requestCap(spec.workers, spec.dbPool), `${label}: ${spec.gcp.concurrency} requests per instance for ${spec.workers} worker(s) with ${perEngine} per engine`);
         assert.ok(perEngine <= MLFLOW_DEFAULT_POOL.size + MLFLOW_DEFAULT_POOL.maxOverflow, `${label}: more than MLflow's own pool`);
         assert.ok(spec.dbPool.maxOverflow >= 1, `${label}: dbMaxOverflow 0 means SQLAlchemy's 10 to MLflow`);
         // As large as fits: one more connection per engine would not (or it is MLflow's own 5 + 10).
@@ -326,10 +331,24 @@ describe("sizing: database connections", () => {
         for (const cloud of CLOUDS) {
             for (const stack of STACKS) {
                 for (const i of [stackOn(cloud, stack), input(stack, { ...CLOUD_BASE[cloud] })]) {
+                    // AWS prod without its stack file: the test below.
+                    if (cloud === "aws" && stack === "prod" && i.raw.backend === CLOUD_BASE.aws.backend) continue;
                     checkFits(`${cloud} ${stack} ${JSON.stringify(i.raw)}`, parseConfig(i).spec);
                 }
             }
         }
+    });
+
+    it("AWS prod without Pulumi.prod.yaml's db.t4g.small (db.t4g.micro, up to 4 tasks) is refused, with fixes that each fit", () => {
+        // 79 usable: 4 tasks × (1 worker × 4 engines × n + 1) leaves n = 4, below MIN_POOL_CONNECTIONS.
+        const i = input("prod", { ...CLOUD_BASE.aws });
+        const line = problemLine(refusal(i), "mlflow:dbPoolSize");
+        assert.ok(line.includes("room for 4 connections per engine (4 instances × 1 worker × 4 engines)"), line);
+        assert.ok(line.includes(`at least ${MIN_POOL_CONNECTIONS} per engine within 79 connections`), line);
+        assert.strictEqual(fixValue(line, "aws.maxCount"), "2", line);
+        assert.ok(line.includes("a larger database (mlflow:backend.instanceClass)"), line);
+        checkFits("aws.maxCount 2", parseConfig(input("prod", withSetting(i.raw, "aws.maxCount", 2))).spec);
+        checkFits("Pulumi.prod.yaml's db.t4g.small", parseConfig(input("prod", { ...i.raw, backend: { type: "rds", instanceClass: "db.t4g.small" } })).spec);
     });
 
     it("the stack files as they are, and the Docker fixtures with PostgreSQL, fit too; SQLite keeps MLflow's pool", () => {
@@ -342,6 +361,31 @@ describe("sizing: database connections", () => {
         const dev = parseConfig(fromStackFile("dev", dockerStackConfig("dev"))).spec;
         assert.strictEqual(dev.backend.type, "sqlite");
         assert.deepStrictEqual(dev.dbPool, MLFLOW_DEFAULT_POOL);
+    });
+
+    it("the smallest pool: 8 per engine (measured), 2 where the platform caps each instance's requests; the cap is workers × (pool − 1)", () => {
+        // Measured with one worker and 16 clients: 2 + 3 and 2 + 4 timed out, 3 + 4 and up served every request.
+        assert.strictEqual(MIN_POOL_CONNECTIONS, 8);
+        assert.ok(MIN_POOL_CONNECTIONS > 2 + 4, "above the largest pool that timed out");
+        assert.deepStrictEqual(poolOf(MIN_POOL_CONNECTIONS), { size: 3, maxOverflow: 5 }, "a pool measured to serve every request");
+        assert.strictEqual(MIN_CAPPED_POOL_CONNECTIONS, 2);
+        assert.strictEqual(minPool({}), MIN_POOL_CONNECTIONS);
+        assert.strictEqual(minPool({ concurrencyCapped: false }), MIN_POOL_CONNECTIONS);
+        assert.strictEqual(minPool({ concurrencyCapped: true }), MIN_CAPPED_POOL_CONNECTIONS);
+        // Each worker keeps one connection of its pool free for the second session create_run opens.
+        assert.strictEqual(requestCap(1, { size: 2, maxOverflow: 3 }), 4);
+        assert.strictEqual(requestCap(1, { size: 1, maxOverflow: 1 }), 1);
+        assert.strictEqual(requestCap(2, { size: 5, maxOverflow: 10 }), 28);
+        assert.strictEqual(requestCap(3, { size: 3, maxOverflow: 5 }), 21);
+        // Only GCP (Cloud Run's concurrency) counts as capped: its staging defaults get the pool that timed out
+        // uncapped (2 + 3), the other clouds' stay at or above MIN_POOL_CONNECTIONS.
+        const gcp = parseConfig(input("staging", { ...CLOUD_BASE.gcp })).spec;
+        assert.deepStrictEqual(gcp.dbPool, { size: 2, maxOverflow: 3 });
+        assert.strictEqual(gcp.gcp!.concurrency, 4);
+        for (const cloud of ["aws", "azure"] as const) {
+            const spec = parseConfig(input("staging", { ...CLOUD_BASE[cloud] })).spec;
+            assert.ok(spec.dbPool.size + spec.dbPool.maxOverflow >= MIN_POOL_CONNECTIONS, `${cloud}: ${JSON.stringify(spec.dbPool)}`);
+        }
     });
 
     it("the pool reaches the server as MLFLOW_SQLALCHEMYSTORE_POOL_SIZE / _MAX_OVERFLOW", () => {
@@ -383,9 +427,13 @@ describe("sizing: database connections", () => {
         const line = problemLine(refusal(i), "mlflow:dbPoolSize");
         assert.ok(!line.includes("mlflow:dbMaxOverflow 1 "), line);
         const instances = Number(fixValue(line, "gcp.maxInstances"));
-        assert.ok(instances >= 1 && instances < 4, line);
+        // Cloud Run caps each instance's requests, so 2 per engine will do: 2 × (4 × 2 + 1) = 18; 3 instances would need 27.
+        assert.strictEqual(instances, 2, line);
         const fixed = parseConfig(input("staging", withSetting({ ...i.raw, dbPoolSize: undefined, dbMaxOverflow: undefined }, "gcp.maxInstances", instances))).spec;
-        assert.ok(fixed.dbPool.size + fixed.dbPool.maxOverflow >= MIN_POOL_CONNECTIONS);
+        checkFits(`gcp.maxInstances ${instances}`, fixed);
+        assert.ok(fixed.dbPool.size + fixed.dbPool.maxOverflow >= MIN_CAPPED_POOL_CONNECTIONS);
+        // ... and each instance is then given no more requests than its pool serves.
+        assert.strictEqual(fixed.gcp!.concurrency, requestCap(fixed.workers, fixed.dbPool));
     });
 
     it("a demand too large for the database is refused naming the limit, with fixes that each make room", () => {
@@ -393,7 +441,8 @@ describe("sizing: database connections", () => {
         const i = input("staging", { ...CLOUD_BASE.gcp, workers: 4, gcp: { maxInstances: 10 } });
         const line = problemLine(refusal(i), "mlflow:dbPoolSize");
         assert.ok(line.includes("10 instances × 4 workers × 4 engines"), line);
-        assert.ok(line.includes(`at least ${MIN_POOL_CONNECTIONS} per engine within 22 connections (max_connections 25 on db-f1-micro`), line);
+        // Cloud Run caps the requests per instance: the smallest pool there is MIN_CAPPED_POOL_CONNECTIONS.
+        assert.ok(line.includes(`at least ${MIN_CAPPED_POOL_CONNECTIONS} per engine within 22 connections (max_connections 25 on db-f1-micro`), line);
         assert.ok(line.includes("a larger database (mlflow:backend.tier)"), line);
         // No single change fits here; together they do.
         const together = "pulumi config set mlflow:workers 1 --stack staging && pulumi config set --path mlflow:gcp.maxInstances 1 --stack staging";
@@ -405,14 +454,16 @@ describe("sizing: database connections", () => {
     });
 
     it("a demand a little too large gets the most workers or instances that fit, never a setting the stack already has", () => {
-        // Azure staging's Standard_B1ms: 35 usable.
-        const m = refusal(input("staging", { ...CLOUD_BASE.azure, workers: 2, azure: { maxReplicas: 2 } }));
+        // Standard_B2s: 414 usable. 4 replicas × 4 workers × 4 engines leave 6 per engine; 3 workers
+        // (4 × (12 × 8 + 1) = 388) or 3 replicas (3 × (16 × 8 + 1) = 387) leave 8.
+        const base = { ...CLOUD_BASE.azure, workers: 4, backend: { type: "azure-postgres", skuName: "Standard_B2s" }, azure: { maxReplicas: 4 } };
+        const m = refusal(input("staging", base));
         const line = problemLine(m, "mlflow:dbPoolSize");
-        assert.ok(line.includes("pulumi config set mlflow:workers 1 --stack staging"), line);
-        assert.ok(line.includes("pulumi config set --path mlflow:azure.maxReplicas 1 --stack staging"), line);
-        for (const [key, value] of [["workers", 1], ["azure.maxReplicas", 1]] as const) {
-            const raw = withSetting({ ...CLOUD_BASE.azure, workers: 2, azure: { maxReplicas: 2 } }, key, value);
-            checkFits(`${key} ${value}`, parseConfig(input("staging", raw)).spec);
+        assert.ok(line.includes("room for 6 connections per engine"), line);
+        assert.ok(line.includes("pulumi config set mlflow:workers 3 --stack staging"), line);
+        assert.ok(line.includes("pulumi config set --path mlflow:azure.maxReplicas 3 --stack staging"), line);
+        for (const [key, value] of [["workers", 3], ["azure.maxReplicas", 3]] as const) {
+            checkFits(`${key} ${value}`, parseConfig(input("staging", withSetting(base, key, value))).spec);
         }
         // Already one worker on one replica, with the job runner inside: only the job runner or the database.
         const on = problemLine(refusal(input("staging", { ...CLOUD_BASE.azure, jobRunner: "on", azure: ONE_INSTANCE.azure })), "mlflow:dbPoolSize");
@@ -425,11 +476,13 @@ describe("sizing: database connections", () => {
     });
 
     it("a fix never lowers the maximum below the minimum the stack keeps", () => {
-        // aws prod keeps 2 tasks; db.t4g.micro (79 usable) with up to 10.
+        // aws prod keeps 2 tasks; db.t4g.micro (79 usable) with up to 10. One task of 2 workers
+        // would fit, but the fix keeps two (with one worker each).
         const m = refusal(input("prod", { ...CLOUD_BASE.aws, workers: 2, backend: { type: "rds", instanceClass: "db.t4g.micro", multiAz: true }, aws: { maxCount: 10, domain: "mlflow.example.com", hostedZoneId: "Z0123456789EXAMPLE0" } }));
         const line = problemLine(m, "mlflow:dbPoolSize");
         const max = Number(fixValue(line, "aws.maxCount"));
         assert.ok(max >= 2 && max < 10, line);
+        assert.ok(!line.includes("mlflow:aws.maxCount 1 "), line);
     });
 
     it("an unknown database class, or an external PostgreSQL, keeps MLflow's own 5 + 10", () => {
@@ -485,8 +538,22 @@ describe("sizing: database connections", () => {
         assert.deepStrictEqual([usable("staging", "gcp").usable, usable("prod", "gcp").usable], [22, 97]);
         assert.match(usable("staging", "gcp").source, /^25 on db-f1-micro/);
         assert.match(usable("prod", "gcp").source, /^100 on db-custom-1-3840/);
-        // The PostgreSQL container: PostgreSQL's own 100, 3 for superusers.
-        assert.strictEqual(connectionLimit({ type: "postgres", mode: "container", database: "mlflow", authDatabase: "mlflow_auth", user: "mlflow" } as DeploymentSpec["backend"])?.usable, 97);
+        // The PostgreSQL container: the max_connections the program sets on it (200), 3 for superusers.
+        assert.strictEqual(POSTGRES_CONTAINER_MAX_CONNECTIONS, 200);
+        const container = connectionLimit({ type: "postgres", mode: "container", database: "mlflow", authDatabase: "mlflow_auth", user: "mlflow" } as DeploymentSpec["backend"])!;
+        assert.strictEqual(container.usable, 197);
+        assert.match(container.source, /^200 \(set on the postgres container\), 3 reserved/);
+    });
+
+    it("Docker with the PostgreSQL container: 197 usable leave prod's 4 workers a pool of 12 per engine, 8 a refusal", () => {
+        // 4 workers × 4 engines × 12 + 1 = 193; with PostgreSQL's own 100 (97 usable) it would be 6.
+        const prod = parseConfig(fromStackFile("prod", dockerStackConfig("prod"))).spec;
+        assert.strictEqual(prod.workers, 4);
+        assert.deepStrictEqual(prod.dbPool, poolOf(12));
+        assert.deepStrictEqual(prod.dbPool, { size: 4, maxOverflow: 8 });
+        const line = problemLine(refusal(fromStackFile("prod", { ...dockerStackConfig("prod"), "mlflow:workers": 8 })), "mlflow:dbPoolSize");
+        assert.ok(line.includes("within 197 connections (max_connections 200 (set on the postgres container), 3 reserved)"), line);
+        assert.ok(line.includes("pulumi config set mlflow:workers 6 --stack prod"), line);
     });
 });
 

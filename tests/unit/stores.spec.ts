@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import { connectionLimit, POSTGRES_CONTAINER_MAX_CONNECTIONS } from "../../components/config/dbLimits";
+import { parseConfig } from "../../components/config/parse";
 import { dockerStackConfig } from "./fixtures";
 import { allStrings, isSecretValue, plainStrings, runProgram } from "./harness";
 
@@ -82,6 +84,22 @@ describe("stores under mocks", function () {
         assert.strictEqual(bucket.inputs.forceDestroy, false, "prod never force-destroys its artifacts");
         const args = serverArgs(run);
         assert.strictEqual(args[args.indexOf("--artifacts-destination") + 1], "gs://mlflow-prod-artifacts-k3x9q2ab/prod");
+    });
+
+    it("postgres (container): runs with max_connections 200, the limit the pool is sized from (197 usable)", async () => {
+        const config = dockerStackConfig("prod");
+        const run = await runProgram("prod", config);
+        const pg = run.byType("docker:index/container:Container").find((r) => String(r.inputs.name) === "mlflow-prod-postgres")!;
+        // The image's entrypoint runs this command: PostgreSQL's own server with the setting.
+        assert.deepStrictEqual(pg.inputs.command, ["postgres", "-c", "max_connections=200"]);
+        assert.strictEqual(POSTGRES_CONTAINER_MAX_CONNECTIONS, 200);
+        // The pool the server gets is sized from that: 4 workers × 4 engines × 12 + 1 = 193 <= 197.
+        const spec = parseConfig({ project: "mlflow", stack: "prod", raw: Object.fromEntries(Object.entries(config).map(([k, v]) => [k.replace(/^mlflow:/, ""), v])), secretsSet: new Set() }).spec;
+        assert.strictEqual(connectionLimit(spec.backend)!.usable, 197);
+        const server = run.byType("docker:index/container:Container").find((r) => String(r.inputs.name) === "mlflow-prod-server")!;
+        const envs = server.inputs.envs as string[];
+        assert.ok(envs.includes(`MLFLOW_SQLALCHEMYSTORE_POOL_SIZE=${spec.dbPool.size}`) && envs.includes(`MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW=${spec.dbPool.maxOverflow}`), envs.join(" "));
+        assert.deepStrictEqual(spec.dbPool, { size: 4, maxOverflow: 8 });
     });
 
     it("postgres (container): pinned image, own volume, health check, no host port, password as a secret file", async () => {
