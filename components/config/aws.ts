@@ -221,7 +221,9 @@ export function parseAwsSettings(c: Collector, value: unknown, ctx: PlatformPars
 
 export function parseRdsBackend(c: Collector, obj: Record<string, unknown>, ctx: PlatformParseContext): RdsBackendSpec | undefined {
     const k = "backend";
-    const instanceClass = stringField(c, k, obj, "instanceClass", /^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class such as db.t4g.micro", "db.t4g.micro");
+    // prod's default runs up to four tasks: db.t4g.micro's connections would leave each engine a
+    // pool of 4 (components/config/connections.ts), db.t4g.small's leave 9.
+    const instanceClass = stringField(c, k, obj, "instanceClass", /^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class such as db.t4g.micro", ctx.production ? "db.t4g.small" : "db.t4g.micro");
     const allocatedStorageGb = intField(c, k, obj, "allocatedStorageGb", 20, 65536, 20, "GiB");
     const maxAllocatedStorageGb = intField(c, k, obj, "maxAllocatedStorageGb", 20, 65536, Math.max(100, allocatedStorageGb ?? 20), "GiB, storage autoscaling ceiling");
     const database = stringField(c, k, obj, "database", PG_IDENT, PG_IDENT_TEXT, "mlflow");

@@ -43,9 +43,30 @@ export function minPool(d: Pick<ConnectionDemand, "concurrencyCapped">): number 
     return d.concurrencyCapped ? MIN_CAPPED_POOL_CONNECTIONS : MIN_POOL_CONNECTIONS;
 }
 
-/** The most requests one instance may be given so that no worker's pool runs dry: workers × (pool − 1). */
-export function requestCap(workers: number, pool: DbPoolSpec): number {
-    return workers * (pool.size + pool.maxOverflow - 1);
+/**
+ * The most requests one instance may be given so that no worker's pool runs dry: pool − 1 per
+ * engine, whatever the workers (each accepts connections on its own, so one may get them all).
+ */
+export function requestCap(pool: DbPoolSpec): number {
+    return pool.size + pool.maxOverflow - 1;
+}
+
+/**
+ * Cloud Run gives an instance at most gcp.concurrency requests at once: kept at requestCap, so a
+ * burst queues at Cloud Run (which scales out) instead of timing out inside MLflow. A stack that
+ * asks for more is refused.
+ */
+export function capRequests(c: Collector, concurrency: number, setByStack: boolean, pool: DbPoolSpec): number {
+    const cap = requestCap(pool);
+    if (setByStack && concurrency > cap) {
+        c.add(
+            "gcp.concurrency",
+            `${concurrency} requests per instance, but a pool of ${describePool(pool)} per engine serves at most ${cap} without waiting for a connection`,
+            `at most ${cap}, or a larger pool (mlflow:dbPoolSize, a larger database)`,
+            c.set("gcp.concurrency", String(cap)),
+        );
+    }
+    return Math.min(concurrency, cap);
 }
 
 /** Engines in one server process. */

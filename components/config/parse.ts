@@ -10,7 +10,6 @@ import {
     BACKEND_TYPES,
     BackendSpec,
     DATA_MOUNT,
-    DbPoolSpec,
     DeploymentSpec,
     Platform,
     MANAGED_BACKEND,
@@ -23,7 +22,7 @@ import { AZURE_POSTGRES_FIELDS, parseAzurePostgresBackend, parseAzureSettings } 
 import { CLOUDSQL_FIELDS, parseCloudSqlBackend, parseGcpSettings } from "./gcp";
 import { checkJobRunner, InstanceBounds, parseJobRunner } from "./jobRunner";
 import { parseServerTuning } from "./serverTuning";
-import { describePool, requestCap, resolveDbPool } from "./connections";
+import { capRequests, resolveDbPool } from "./connections";
 import { describeRun, footprintMiB } from "./footprint";
 import { checkFields, closest, Collector, parseBool, parseInteger, parseTyped, PG_IDENT, PG_IDENT_TEXT, PlatformParseContext, stringField } from "./collector";
 
@@ -145,12 +144,14 @@ export function parseConfig(input: ParseInput): ParseResult {
     const cloud = parseCloudSettings(c, platform, raw, platformCtx, backend?.type);
     const bounds = instanceBounds(cloud);
     checkJobRunner(c, jobRunner, platform, bounds, backend?.type);
+    const problemsBeforePool = c.problems.length;
     const dbPool =
         backend && tuning && workers !== undefined && jobRunner !== undefined && authEnabled !== undefined
             ? resolveDbPool(c, tuning.dbPool, backend, { workers, auth: authEnabled, jobRunner, maxInstances: bounds?.max ?? 1, concurrencyCapped: platform === "gcp" }, { instancesKey: bounds?.maxKey, minInstances: bounds?.min, databaseKey: DATABASE_SIZE_KEY[backend.type] })
             : undefined;
-    if (cloud.gcp && dbPool && workers !== undefined) {
-        cloud.gcp = { ...cloud.gcp, concurrency: capConcurrency(c, cloud.gcp.concurrency, parseTyped(raw.gcp)?.concurrency !== undefined, workers, dbPool) };
+    // Only under a pool that fits: a cap from a refused pool would be a fix that fails again.
+    if (cloud.gcp && dbPool && c.problems.length === problemsBeforePool) {
+        cloud.gcp = { ...cloud.gcp, concurrency: capRequests(c, cloud.gcp.concurrency, parseTyped(raw.gcp)?.concurrency !== undefined, dbPool) };
     }
 
     if (platform && backend && artifacts) {
@@ -183,24 +184,6 @@ export function parseConfig(input: ParseInput): ParseResult {
         ...cloud,
     };
     return { spec, warnings: c.warnings };
-}
-
-/**
- * Cloud Run gives an instance at most gcp.concurrency requests at once: kept below what the
- * instance's pools serve without running dry (connections.ts), so a burst queues at Cloud Run
- * (which scales out) instead of timing out inside MLflow.
- */
-function capConcurrency(c: Collector, concurrency: number, setByStack: boolean, workers: number, pool: DbPoolSpec): number {
-    const cap = requestCap(workers, pool);
-    if (setByStack && concurrency > cap) {
-        c.add(
-            "gcp.concurrency",
-            `${concurrency} requests per instance, but ${workers} worker${workers === 1 ? "" : "s"} with a pool of ${describePool(pool)} per engine serve at most ${cap} without waiting for a connection`,
-            `at most ${cap}, or a larger pool (mlflow:dbPoolSize, a larger database)`,
-            c.set("gcp.concurrency", String(cap)),
-        );
-    }
-    return Math.min(concurrency, cap);
 }
 
 /** The key that sizes each managed database, named in the fix when the pool does not fit. */

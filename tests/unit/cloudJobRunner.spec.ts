@@ -120,7 +120,7 @@ function assertFits(label: string, spec: DeploymentSpec): void {
     assert.ok(perEngine >= minPool(d), `${label}: a pool of ${perEngine} per engine`);
     if (spec.gcp) {
         assert.ok(perEngine >= MIN_CAPPED_POOL_CONNECTIONS, `${label}: a pool of ${perEngine} per engine`);
-        assert.ok(spec.gcp.concurrency <= requestCap(spec.workers, spec.dbPool), `${label}: ${spec.gcp.concurrency} requests per instance for a pool of ${perEngine}`);
+        assert.ok(spec.gcp.concurrency <= requestCap(spec.dbPool), `${label}: ${spec.gcp.concurrency} requests per instance for a pool of ${perEngine}`);
     } else {
         assert.ok(perEngine >= MIN_POOL_CONNECTIONS, `${label}: a pool of ${perEngine} per engine`);
     }
@@ -359,8 +359,8 @@ describe("jobRunner dedicated on the clouds under mocks (staging and prod of AWS
                     // Cloud Run gives each instance what its pool serves: the cap of each mode's own pool.
                     const offSpec = specOf(cloud, stack, "off");
                     const concurrency = (r: RegisteredResource) => (r.inputs.template as { maxInstanceRequestConcurrency: number }).maxInstanceRequestConcurrency;
-                    assert.strictEqual(concurrency(web), Math.min(40, requestCap(spec.workers, spec.dbPool)), `${stack}: dedicated`);
-                    assert.strictEqual(concurrency(off), Math.min(40, requestCap(offSpec.workers, offSpec.dbPool)), `${stack}: off`);
+                    assert.strictEqual(concurrency(web), Math.min(40, requestCap(spec.dbPool)), `${stack}: dedicated`);
+                    assert.strictEqual(concurrency(off), Math.min(40, requestCap(offSpec.dbPool)), `${stack}: off`);
                     assert.ok(concurrency(web) < concurrency(off), `${stack}: the job runner's connections leave the web servers a smaller pool`);
                 }
                 if (cloud === "aws") {

@@ -340,7 +340,7 @@ describe("GCP platform", function () {
             }
         });
 
-        it("gcp.concurrency: 40 by default, capped at workers × (pool − 1), so no worker's pool runs dry", () => {
+        it("gcp.concurrency: 40 by default, capped at the pool − 1, so no worker's pool runs dry even if it gets every request", () => {
             const base = { platform: "gcp", backend: { type: "cloudsql" }, artifacts: "gcs" };
             const spec = (stack: string, raw: Record<string, unknown>, secrets: SecretKey[] = []) =>
                 parseConfig({ project: "mlflow", stack, raw: { ...base, ...raw }, secretsSet: new Set(secrets), providerConfig: PROVIDER }).spec;
@@ -349,20 +349,20 @@ describe("GCP platform", function () {
             for (const stack of ["staging", "prod"]) {
                 const s = spec(stack, {});
                 assert.deepStrictEqual([s.workers, s.dbPool], [1, { size: 2, maxOverflow: 3 }], stack);
-                assert.strictEqual(requestCap(s.workers, s.dbPool), 4);
+                assert.strictEqual(requestCap(s.dbPool), 4);
                 assert.strictEqual(s.gcp!.concurrency, 4, stack);
             }
-            // Two workers on staging's database: 1 + 1 each, one request per worker.
+            // Two workers on staging's database: 1 + 1 each, and one request per instance (one worker may get it).
             const two = spec("staging", { workers: 2 });
             assert.deepStrictEqual(two.dbPool, { size: 1, maxOverflow: 1 });
-            assert.strictEqual(two.gcp!.concurrency, 2);
-            // An external PostgreSQL keeps MLflow's 5 + 10: 14 per worker.
+            assert.strictEqual(two.gcp!.concurrency, 1);
+            // An external PostgreSQL keeps MLflow's 5 + 10: 14 per instance.
             assert.strictEqual(spec("staging", { backend: { type: "postgres", mode: "external" } }, ["postgresUrl"]).gcp!.concurrency, 14);
-            // Where the pools serve more than 40 (4 workers × 14 = 56), the default stays 40.
+            // The cap is per instance whatever the workers: 4 workers with 5 + 10 still get 14.
             const roomy = spec("staging", { workers: 4, backend: { type: "cloudsql", tier: "db-custom-2-7680" } });
             assert.deepStrictEqual(roomy.dbPool, { size: 5, maxOverflow: 10 });
-            assert.strictEqual(requestCap(roomy.workers, roomy.dbPool), 56);
-            assert.strictEqual(roomy.gcp!.concurrency, 40);
+            assert.strictEqual(requestCap(roomy.dbPool), 14);
+            assert.strictEqual(roomy.gcp!.concurrency, 14);
         });
 
         it("gcp.concurrency above the cap is refused with the cap as the fix, which parses; at or below the cap it is kept as set", () => {
@@ -372,7 +372,7 @@ describe("GCP platform", function () {
                 const m = failure("staging", { ...base, gcp: { concurrency } });
                 assert.strictEqual(m.split("\n  - ").length - 1, 1, `only the concurrency problem:\n${m}`);
                 const line = problem(m, "mlflow:gcp.concurrency", "Fix: pulumi config set --path mlflow:gcp.concurrency 4 --stack staging");
-                assert.ok(line.startsWith(`mlflow:gcp.concurrency: ${concurrency} requests per instance, but 1 worker with a pool of 2 + 3 per engine serve at most 4 without waiting for a connection`), line);
+                assert.ok(line.startsWith(`mlflow:gcp.concurrency: ${concurrency} requests per instance, but a pool of 2 + 3 per engine serves at most 4 without waiting for a connection`), line);
                 assert.match(line, /Allowed: at most 4, or a larger pool/);
                 assert.ok(line.endsWith("Fix: pulumi config set --path mlflow:gcp.concurrency 4 --stack staging"), line);
                 // The fix, applied: the stack parses with that concurrency.
@@ -381,10 +381,10 @@ describe("GCP platform", function () {
             for (const concurrency of [1, 3, 4]) assert.strictEqual(parse({ gcp: { concurrency } }).gcp!.concurrency, concurrency);
             // As YAML may give it, a string.
             assert.strictEqual(parse({ gcp: { concurrency: "3" } }).gcp!.concurrency, 3);
-            // Above the default of 40 where the pools serve it (4 workers × 14 = 56), not above.
+            // With MLflow's 5 + 10 (a roomy database) the cap is 14, whatever the workers.
             const roomy = { workers: 4, backend: { type: "cloudsql", tier: "db-custom-2-7680" } };
-            assert.strictEqual(parse({ ...roomy, gcp: { concurrency: 56 } }).gcp!.concurrency, 56);
-            problem(failure("staging", { ...base, ...roomy, gcp: { concurrency: 57 } }), "mlflow:gcp.concurrency", "pulumi config set --path mlflow:gcp.concurrency 56 --stack staging");
+            assert.strictEqual(parse({ ...roomy, gcp: { concurrency: 14 } }).gcp!.concurrency, 14);
+            problem(failure("staging", { ...base, ...roomy, gcp: { concurrency: 15 } }), "mlflow:gcp.concurrency", "pulumi config set --path mlflow:gcp.concurrency 14 --stack staging");
         });
 
         it("SQLite on GCP is refused", () => {
@@ -625,7 +625,7 @@ describe("GCP platform", function () {
                 // One worker with a pool of 2 + 3 per engine: 4, not Cloud Run's default of 80 nor gcp.concurrency's 40.
                 assert.strictEqual(concurrency, 4, stack);
                 assert.strictEqual(concurrency, spec.gcp!.concurrency, stack);
-                assert.strictEqual(concurrency, requestCap(spec.workers, spec.dbPool), stack);
+                assert.strictEqual(concurrency, requestCap(spec.dbPool), stack);
                 const env = Object.fromEntries(container(runs[stack]).envs.map((e) => [e.name, e.value]));
                 assert.deepStrictEqual([env.MLFLOW_SQLALCHEMYSTORE_POOL_SIZE, env.MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW], ["2", "3"], stack);
             }

@@ -318,7 +318,7 @@ describe("sizing: database connections", () => {
         // Below MIN_POOL_CONNECTIONS only where Cloud Run caps the requests each instance gets below the pool.
         assert.ok(perEngine >= minPool(d), `${label}: a pool of ${perEngine} per engine`);
         if (spec.platform !== "gcp") assert.ok(perEngine >= MIN_POOL_CONNECTIONS, `${label}: a pool of ${perEngine} per engine`);
-        if (spec.gcp) assert.ok(spec.gcp.concurrency <= requestCap(spec.workers, spec.dbPool), `${label}: ${spec.gcp.concurrency} requests per instance for ${spec.workers} worker(s) with ${perEngine} per engine`);
+        if (spec.gcp) assert.ok(spec.gcp.concurrency <= requestCap(spec.dbPool), `${label}: ${spec.gcp.concurrency} requests per instance for ${spec.workers} worker(s) with ${perEngine} per engine`);
         assert.ok(perEngine <= MLFLOW_DEFAULT_POOL.size + MLFLOW_DEFAULT_POOL.maxOverflow, `${label}: more than MLflow's own pool`);
         assert.ok(spec.dbPool.maxOverflow >= 1, `${label}: dbMaxOverflow 0 means SQLAlchemy's 10 to MLflow`);
         // As large as fits: one more connection per engine would not (or it is MLflow's own 5 + 10).
@@ -339,16 +339,19 @@ describe("sizing: database connections", () => {
         }
     });
 
-    it("AWS prod without Pulumi.prod.yaml's db.t4g.small (db.t4g.micro, up to 4 tasks) is refused, with fixes that each fit", () => {
-        // 79 usable: 4 tasks × (1 worker × 4 engines × n + 1) leaves n = 4, below MIN_POOL_CONNECTIONS.
+    it("AWS prod defaults to db.t4g.small, whose connections fit four tasks; db.t4g.micro there is refused, with fixes that each fit", () => {
         const i = input("prod", { ...CLOUD_BASE.aws });
-        const line = problemLine(refusal(i), "mlflow:dbPoolSize");
+        const spec = parseConfig(i).spec;
+        assert.strictEqual(spec.backend.type === "rds" && spec.backend.instanceClass, "db.t4g.small");
+        checkFits("AWS prod defaults", spec);
+        // 79 usable on db.t4g.micro: 4 tasks × (1 worker × 4 engines × n + 1) leaves n = 4, below MIN_POOL_CONNECTIONS.
+        const micro = input("prod", { ...CLOUD_BASE.aws, backend: { type: "rds", instanceClass: "db.t4g.micro" } });
+        const line = problemLine(refusal(micro), "mlflow:dbPoolSize");
         assert.ok(line.includes("room for 4 connections per engine (4 instances × 1 worker × 4 engines)"), line);
         assert.ok(line.includes(`at least ${MIN_POOL_CONNECTIONS} per engine within 79 connections`), line);
         assert.strictEqual(fixValue(line, "aws.maxCount"), "2", line);
         assert.ok(line.includes("a larger database (mlflow:backend.instanceClass)"), line);
-        checkFits("aws.maxCount 2", parseConfig(input("prod", withSetting(i.raw, "aws.maxCount", 2))).spec);
-        checkFits("Pulumi.prod.yaml's db.t4g.small", parseConfig(input("prod", { ...i.raw, backend: { type: "rds", instanceClass: "db.t4g.small" } })).spec);
+        checkFits("aws.maxCount 2", parseConfig(input("prod", withSetting(micro.raw, "aws.maxCount", 2))).spec);
     });
 
     it("the stack files as they are, and the Docker fixtures with PostgreSQL, fit too; SQLite keeps MLflow's pool", () => {
@@ -363,7 +366,7 @@ describe("sizing: database connections", () => {
         assert.deepStrictEqual(dev.dbPool, MLFLOW_DEFAULT_POOL);
     });
 
-    it("the smallest pool: 8 per engine (measured), 2 where the platform caps each instance's requests; the cap is workers × (pool − 1)", () => {
+    it("the smallest pool: 8 per engine (measured), 2 where the platform caps each instance's requests; the cap is the pool − 1", () => {
         // Measured with one worker and 16 clients: 2 + 3 and 2 + 4 timed out, 3 + 4 and up served every request.
         assert.strictEqual(MIN_POOL_CONNECTIONS, 8);
         assert.ok(MIN_POOL_CONNECTIONS > 2 + 4, "above the largest pool that timed out");
@@ -373,10 +376,10 @@ describe("sizing: database connections", () => {
         assert.strictEqual(minPool({ concurrencyCapped: false }), MIN_POOL_CONNECTIONS);
         assert.strictEqual(minPool({ concurrencyCapped: true }), MIN_CAPPED_POOL_CONNECTIONS);
         // Each worker keeps one connection of its pool free for the second session create_run opens.
-        assert.strictEqual(requestCap(1, { size: 2, maxOverflow: 3 }), 4);
-        assert.strictEqual(requestCap(1, { size: 1, maxOverflow: 1 }), 1);
-        assert.strictEqual(requestCap(2, { size: 5, maxOverflow: 10 }), 28);
-        assert.strictEqual(requestCap(3, { size: 3, maxOverflow: 5 }), 21);
+        assert.strictEqual(requestCap({ size: 2, maxOverflow: 3 }), 4);
+        assert.strictEqual(requestCap({ size: 1, maxOverflow: 1 }), 1);
+        assert.strictEqual(requestCap({ size: 5, maxOverflow: 10 }), 14, "one worker may get every request of the instance");
+        assert.strictEqual(requestCap({ size: 3, maxOverflow: 5 }), 7);
         // Only GCP (Cloud Run's concurrency) counts as capped: its staging defaults get the pool that timed out
         // uncapped (2 + 3), the other clouds' stay at or above MIN_POOL_CONNECTIONS.
         const gcp = parseConfig(input("staging", { ...CLOUD_BASE.gcp })).spec;
@@ -433,7 +436,7 @@ describe("sizing: database connections", () => {
         checkFits(`gcp.maxInstances ${instances}`, fixed);
         assert.ok(fixed.dbPool.size + fixed.dbPool.maxOverflow >= MIN_CAPPED_POOL_CONNECTIONS);
         // ... and each instance is then given no more requests than its pool serves.
-        assert.strictEqual(fixed.gcp!.concurrency, requestCap(fixed.workers, fixed.dbPool));
+        assert.strictEqual(fixed.gcp!.concurrency, requestCap(fixed.dbPool));
     });
 
     it("a demand too large for the database is refused naming the limit, with fixes that each make room", () => {
