@@ -12,11 +12,11 @@ import { footprintMiB } from "../../components/config/footprint";
 import { defaultCloudRunMemory } from "../../components/config/gcp";
 import { JOB_RUNNER_MODES, jobRunnerEnv, JobRunnerMode } from "../../components/config/jobRunner";
 import { parseConfig, ParseInput } from "../../components/config/parse";
-import { ConfigError } from "../../components/config/problems";
 import { DeploymentSpec } from "../../components/config/spec";
 import { azureNames } from "../../components/platform/azure/facts";
 import { gcpNames } from "../../components/platform/gcp/facts";
 import { allStrings, plainStrings, ProgramRun, RegisteredResource, runProgram, stackFileConfig } from "./harness";
+import { refusal } from "./fixtures";
 
 type Cloud = "aws" | "azure" | "gcp";
 type Stack = "staging" | "prod";
@@ -92,15 +92,6 @@ function parseInput(stack: string, config: Config): ParseInput {
     return { project: "mlflow", stack, raw, secretsSet: new Set(), providerConfig };
 }
 
-function refusal(i: ParseInput): string {
-    try {
-        parseConfig(i);
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, String(e));
-        return e.message;
-    }
-    assert.fail(`expected ${i.stack} to be refused: ${JSON.stringify(i.raw)}`);
-}
 
 function maxInstances(spec: DeploymentSpec): number {
     return spec.aws?.maxCount ?? spec.azure?.maxReplicas ?? spec.gcp!.maxInstances;

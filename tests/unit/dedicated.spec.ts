@@ -5,12 +5,11 @@ import * as assert from "assert";
 import { JOB_RUNNER_MODES, jobRunnerEnv, JobRunnerMode, ServerRole } from "../../components/config/jobRunner";
 import { OWNED_ENV } from "../../components/config/owned";
 import { parseConfig, ParseInput, SecretKey } from "../../components/config/parse";
-import { ConfigError } from "../../components/config/problems";
 import { Platform, PLATFORMS } from "../../components/config/spec";
 import { buildServerContract, ContractInput, JOB_CALLBACK_HOST } from "../../components/contract";
 import { dockerPlatformFacts } from "../../components/platform/docker/platform";
 import { localArtifactsContract, postgresBackendContract } from "../../components/stores/contracts";
-import { dockerStackConfig } from "./fixtures";
+import { dockerStackConfig, refusal } from "./fixtures";
 import { allStrings, isSecretValue, plainStrings, ProgramRun, RegisteredResource, runProgram } from "./harness";
 
 const PROVIDERS = { "aws:region": "eu-west-1", "azure-native:location": "westeurope", "gcp:project": "my-project-1", "gcp:region": "europe-west1" };
@@ -19,15 +18,6 @@ function input(stack: string, raw: Record<string, unknown>, secrets: Partial<Rec
     return { project: "mlflow", stack, raw, secretsSet: new Set(Object.keys(secrets) as SecretKey[]), secretValues: secrets, providerConfig: PROVIDERS };
 }
 
-function refusal(i: ParseInput): string {
-    try {
-        parseConfig(i);
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, String(e));
-        return e.message;
-    }
-    assert.fail(`expected the configuration to be refused: ${JSON.stringify(i.raw)}`);
-}
 
 function problemLine(message: string, key: string): string {
     const line = message.split("\n  - ").find((l) => l.startsWith(`${key}:`));

@@ -11,12 +11,11 @@ import { connectionLimit, POSTGRES_CONTAINER_MAX_CONNECTIONS, rdsClassMemoryGiB 
 import { footprintMiB, HEADROOM } from "../../components/config/footprint";
 import { JobRunnerMode } from "../../components/config/jobRunner";
 import { DEFAULT_CLOUD_WORKERS, DEFAULT_WORKERS, parseConfig, ParseInput, ParseResult, SecretKey } from "../../components/config/parse";
-import { ConfigError } from "../../components/config/problems";
 import { DeploymentSpec } from "../../components/config/spec";
 import { buildServerContract } from "../../components/contract";
 import { dockerPlatformFacts } from "../../components/platform/docker/platform";
 import { localArtifactsContract, postgresBackendContract } from "../../components/stores/contracts";
-import { dockerStackConfig } from "./fixtures";
+import { dockerStackConfig, refusal } from "./fixtures";
 import { stackFileConfig } from "./harness";
 
 type Cloud = "aws" | "azure" | "gcp";
@@ -48,15 +47,6 @@ function input(stack: string, raw: Raw, secrets: Partial<Record<SecretKey, strin
     };
 }
 
-function refusal(i: ParseInput): string {
-    try {
-        parseConfig(i);
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, String(e));
-        return e.message;
-    }
-    assert.fail(`expected stack ${i.stack} to be refused: ${JSON.stringify(i.raw)}`);
-}
 
 /** The one problem line of `key` (with its Fix), from a ConfigError message. */
 function problemLine(message: string, key: string): string {
