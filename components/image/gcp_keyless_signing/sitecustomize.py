@@ -12,7 +12,7 @@ granted by the platform on that one account).
 
 This hook supplies those two arguments whenever the credentials in use cannot sign. It is a
 `sitecustomize` module, so it applies to every Python process of the container (the image's
-entrypoint execs `python -m mlflow server`, which starts the uvicorn workers; they all inherit
+entrypoint runs `mlflow server`, which starts the uvicorn workers and the job runner; they all inherit
 PYTHONPATH); it patches google.cloud.storage lazily, when MLflow first imports it.
 
 The image copies this directory, and only this module, to /opt/mlflow-deploy/gcp_keyless_signing
