@@ -4,18 +4,32 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { freePort } from "../integration/services";
+import * as net from "net";
 import { containerState, docker } from "./harness/docker";
 import { logRun, verifyRun, waitHealthy } from "./harness/mlflow";
 import { assertQuiet } from "./harness/stack";
 import { record, stackFor, suite } from "./suite";
 
 /** A free port outside the stacks' defaults (5000-5002), so a developer's own dev stack is never hit. */
+/**
+ * A free port for the dev stack, below Linux's ephemeral range (32768-60999). A port the kernel
+ * hands out itself is free only until an outgoing connection (the engine's gRPC, dockerd's own)
+ * takes it, and Docker then fails to publish it: "address already in use".
+ */
 export async function testPort(): Promise<number> {
-    for (;;) {
-        const port = await freePort();
-        if (port < 5000 || port > 5002) return port;
+    for (let attempt = 0; attempt < 200; attempt++) {
+        const port = 20000 + Math.floor(Math.random() * 10000);
+        if (await isFree(port)) return port;
     }
+    throw new Error("no free port between 20000 and 29999");
+}
+
+function isFree(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const server = net.createServer();
+        server.once("error", () => resolve(false));
+        server.listen(port, "0.0.0.0", () => server.close(() => resolve(true)));
+    });
 }
 
 /** Steps of a `pulumi preview --json`, except those that change nothing. */
