@@ -3,7 +3,7 @@
 // tree, idle and under load), its start to /health, and its tracking throughput with concurrent
 // MLflow clients, next to the seed S0's plain `mlflow server` command measured in the same run.
 //
-//   npm run bench                                  # the whole matrix (about 30 minutes)
+//   npm run bench                                  # the whole matrix (about 25 minutes)
 //   npm run bench -- --workers 2 --auth on --backends postgresql --job-runner off --seconds 10
 //
 // A benchmark, not a test: it asserts nothing but prints a Markdown table (and writes it with
