@@ -5,6 +5,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { AuthSecrets, basicAuthContract, SsoSecrets, ssoContract } from "./authContract";
 import { jobRunnerEnv, ServerRole } from "./config/jobRunner";
 import { DeploymentSpec } from "./config/spec";
 import { ArtifactStoreContract, BackendStoreContract, combine, Value } from "./stores/types";
@@ -39,12 +40,13 @@ export interface PlatformFacts {
      * just closed and answers 502.
      */
     keepAliveSeconds?: number;
+    /** The URL users open (scheme://host[:port]): single sign-on's redirect URI starts with it. */
+    publicOrigin: Value;
+    /** Whether users reach the server over HTTPS (session cookies are then Secure). */
+    https: boolean;
 }
 
-export interface AuthSecrets {
-    adminPassword: Value;
-    flaskSecretKey: Value;
-}
+export { AuthSecrets, SsoSecrets };
 
 export interface ServerContract {
     image: ImageSource;
@@ -66,6 +68,8 @@ export interface ContractInput {
     platform: PlatformFacts;
     /** Required when spec.auth.enabled. */
     auth?: AuthSecrets;
+    /** Required when spec.auth.sso is set. */
+    sso?: SsoSecrets;
     /** Which part of mlflow:jobRunner "dedicated" this server plays; "server" otherwise. */
     role?: ServerRole;
 }
@@ -134,6 +138,9 @@ export function buildServerContract(input: ContractInput): ServerContract {
     if (spec.auth.enabled && !input.auth) {
         throw new Error("auth is enabled but no admin password / Flask secret key was given to the contract");
     }
+    if (spec.auth.sso && !input.sso) {
+        throw new Error("single sign-on is configured but no client secret / session key was given to the contract");
+    }
 
     // MLflow's job runner calls its own server back at http://<--host>:<port>, i.e. 0.0.0.0.
     const runsJobs = spec.jobRunner === "on" || input.role === "job-runner";
@@ -171,15 +178,15 @@ export function buildServerContract(input: ContractInput): ServerContract {
         MLFLOW_BACKEND_STORE_URI: backend.uri,
     };
 
-    if (spec.auth.enabled && input.auth) {
-        args.push("--app-name", "basic-auth");
-        env.MLFLOW_AUTH_ADMIN_USERNAME = spec.auth.adminUsername;
-        // The entrypoint writes it into the auth app's ini file as auth_cache_ttl_seconds.
-        env.MLFLOW_AUTH_CACHE_TTL_SECONDS = String(spec.auth.cacheSeconds);
-        secretEnv.MLFLOW_AUTH_ADMIN_PASSWORD = input.auth.adminPassword;
-        secretEnv.MLFLOW_FLASK_SERVER_SECRET_KEY = input.auth.flaskSecretKey;
-        // The entrypoint writes it into the auth app's ini file (MLflow reads it from there only).
-        secretEnv.MLFLOW_AUTH_DATABASE_URI = backend.authUri;
+    const auth = spec.auth.sso && input.sso
+        ? ssoContract(spec.auth, spec.auth.sso, input.sso, backend, platform.publicOrigin, platform.https)
+        : spec.auth.enabled && input.auth
+          ? basicAuthContract(spec.auth, input.auth, backend)
+          : undefined;
+    if (auth) {
+        args.push(...auth.args);
+        Object.assign(env, auth.env);
+        Object.assign(secretEnv, auth.secretEnv);
     }
 
     args.push(...spec.extraArgs);

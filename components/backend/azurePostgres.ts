@@ -5,7 +5,7 @@ import * as random from "@pulumi/random";
 import { AzurePostgresBackendSpec } from "../config/azure";
 import { postgresServerName, resourceName, SUFFIX_LENGTH } from "../naming";
 import { postgresBackendContract } from "../stores/contracts";
-import { BackendStoreContract } from "../stores/types";
+import { BackendStoreContract, withSecretUris } from "../stores/types";
 
 export const AZURE_POSTGRES_PORT = 5432;
 
@@ -113,7 +113,7 @@ export class AzurePostgresBackend extends pulumi.ComponentResource {
             database: spec.database,
             authDatabase: spec.authDatabase,
         });
-        this.contract = { ...contract, uri: pulumi.secret(pulumi.output(contract.uri)), authUri: pulumi.secret(pulumi.output(contract.authUri)) };
+        this.contract = withSecretUris(contract);
         this.uri = this.contract.uri as pulumi.Output<string>;
         this.registerOutputs({ endpoint: this.endpoint, serverName: this.server.name });
     }

@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { CLOUD_SQL_DATABASE_VERSION, CloudSqlBackendSpec } from "../config/gcp";
 import { SUFFIX_LENGTH } from "../naming";
 import { postgresBackendContract } from "../stores/contracts";
-import { BackendStoreContract, combine } from "../stores/types";
+import { BackendStoreContract, withSecretUris } from "../stores/types";
 
 export interface CloudSqlBackendArgs {
     spec: CloudSqlBackendSpec;
@@ -107,11 +107,7 @@ export class CloudSqlBackend extends pulumi.ComponentResource {
             database: spec.database,
             authDatabase: spec.authDatabase,
         });
-        this.contract = {
-            ...base,
-            uri: pulumi.secret(pulumi.output(combine([base.uri], ([u]) => requireTls(u)))),
-            authUri: pulumi.secret(pulumi.output(combine([base.authUri], ([u]) => requireTls(u)))),
-        };
+        this.contract = withSecretUris(base, requireTls);
         this.connectionName = this.instance.connectionName;
         this.endpoint = pulumi.interpolate`${this.instance.privateIpAddress}:5432`;
         this.registerOutputs({ connectionName: this.connectionName, endpoint: this.endpoint });

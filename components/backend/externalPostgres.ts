@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PostgresBackendSpec } from "../config/spec";
 import { externalPostgresBackendContract } from "../stores/contracts";
-import { BackendStoreContract } from "../stores/types";
+import { BackendStoreContract, withSecretUris } from "../stores/types";
 
 /** A PostgreSQL server the user runs, given as the secret `mlflow:postgresUrl`. */
 export class ExternalPostgresBackend extends pulumi.ComponentResource {
@@ -15,7 +15,7 @@ export class ExternalPostgresBackend extends pulumi.ComponentResource {
     ) {
         super("mlflow:backend:ExternalPostgres", name, {}, opts);
         const contract = externalPostgresBackendContract(pulumi.secret(args.url), args.spec.authDatabase);
-        this.contract = { ...contract, uri: pulumi.secret(pulumi.output(contract.uri)), authUri: pulumi.secret(pulumi.output(contract.authUri)) };
+        this.contract = withSecretUris(contract);
         this.uri = this.contract.uri as pulumi.Output<string>;
         this.registerOutputs({ uri: this.uri });
     }

@@ -5,7 +5,7 @@ import * as random from "@pulumi/random";
 import { PostgresBackendSpec } from "../config/spec";
 import { dockerName } from "../naming";
 import { postgresBackendContract } from "../stores/contracts";
-import { BackendStoreContract } from "../stores/types";
+import { BackendStoreContract, withSecretUris } from "../stores/types";
 import { POSTGRES_IMAGE } from "../versions";
 
 export const POSTGRES_PORT = 5432;
@@ -76,7 +76,7 @@ export class PostgresContainerBackend extends pulumi.ComponentResource {
             database: spec.database,
             authDatabase: spec.authDatabase,
         });
-        this.contract = { ...contract, uri: pulumi.secret(pulumi.output(contract.uri)), authUri: pulumi.secret(pulumi.output(contract.authUri)) };
+        this.contract = withSecretUris(contract);
         this.uri = this.contract.uri as pulumi.Output<string>;
         this.registerOutputs({ uri: this.uri, containerName: this.container.name, volume: this.volume.name });
     }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { RdsBackendSpec } from "../config/spec";
 import { postgresBackendContract } from "../stores/contracts";
-import { BackendStoreContract } from "../stores/types";
+import { BackendStoreContract, withSecretUris } from "../stores/types";
 import { RDS_POSTGRES_MAJOR } from "../versions";
 import { SUFFIX_LENGTH } from "../naming";
 
@@ -85,7 +85,7 @@ export class RdsBackend extends pulumi.ComponentResource {
             database: spec.database,
             authDatabase: spec.authDatabase,
         });
-        this.contract = { ...contract, uri: pulumi.secret(pulumi.output(contract.uri)), authUri: pulumi.secret(pulumi.output(contract.authUri)) };
+        this.contract = withSecretUris(contract);
         this.endpoint = pulumi.interpolate`${this.instance.address}:${this.instance.port}`;
         this.registerOutputs({ endpoint: this.endpoint });
     }

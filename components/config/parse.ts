@@ -3,6 +3,7 @@
 // what is allowed, and the `pulumi config set` command that fixes it.
 
 import { MIN_MLFLOW_MINOR, MLFLOW_VERSION } from "../versions";
+import { parseAccess } from "./access";
 import { parseAwsSettings } from "./aws";
 import { parseAzureSettings } from "./azure";
 import { closest, Collector, parseBool, parseInteger, parseTyped, PlatformParseContext } from "./collector";
@@ -28,6 +29,8 @@ export const SECRET_KEYS = [
     "azureStorageConnectionString",
     "azureStorageAccountKey",
     "gcpCredentialsJson",
+    "userPasswords",
+    "ssoClientSecret",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
@@ -47,6 +50,10 @@ export const PLAIN_KEYS = [
     "dbPoolSize",
     "dbMaxOverflow",
     "adminUsername",
+    "users",
+    "grants",
+    "defaultPermission",
+    "sso",
     "allowedHosts",
     "corsAllowedOrigins",
     "publicHost",
@@ -101,10 +108,20 @@ export function parseConfig(input: ParseInput): ParseResult {
     const workers = parseWorkers(c, raw.workers, platform);
     const jobRunner = parseJobRunner(c, raw.jobRunner);
     const tuning = parseServerTuning(c, raw);
-    const authEnabled = parseBool(c, "auth", raw.auth, input.stack !== "dev");
+    const adminUsername = parseName(c, "adminUsername", raw.adminUsername, "admin");
+    const access = parseAccess(c, {
+        stack: input.stack,
+        raw,
+        adminUsername,
+        cacheSeconds: tuning?.authCacheSeconds,
+        userPasswordsSet: input.secretsSet.has("userPasswords"),
+        userPasswords: input.secretValues?.userPasswords,
+        ssoClientSecretSet: input.secretsSet.has("ssoClientSecret"),
+    });
+    // Either app checks every request against a database of its own: sized alike.
+    const authEnabled = access ? access.enabled || access.sso !== undefined : undefined;
     // `protect` + `retainOnDelete` on the stack's data (volumes, databases, buckets, vaults).
     const protectData = parseBool(c, "protectData", raw.protectData, input.stack === "prod");
-    const adminUsername = parseName(c, "adminUsername", raw.adminUsername, "admin");
     const allowedHosts = parseHosts(c, raw.allowedHosts);
     const corsAllowedOrigins = parseOrigins(c, raw.corsAllowedOrigins);
     const publicHost = parsePublicHost(c, raw.publicHost, input.dockerHost);
@@ -148,7 +165,7 @@ export function parseConfig(input: ParseInput): ParseResult {
         image,
         workers: workers!,
         jobRunner: jobRunner!,
-        auth: { enabled: authEnabled!, adminUsername: adminUsername!, cacheSeconds: tuning!.authCacheSeconds },
+        auth: access!,
         dbPool: dbPool!,
         allowedHosts: allowedHosts!,
         corsAllowedOrigins: corsAllowedOrigins!,

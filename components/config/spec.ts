@@ -105,11 +105,52 @@ export interface GcsArtifactsSpec extends ArtifactsBase {
 
 export type ArtifactsSpec = LocalArtifactsSpec | S3ArtifactsSpec | AzureBlobArtifactsSpec | GcsArtifactsSpec;
 
+/** MLflow's permissions, as `default_permission` and the grants name them. */
+export const PERMISSIONS = ["READ", "EDIT", "MANAGE", "NO_PERMISSIONS"] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** One account of `mlflow:users` (basic auth), besides the admin. */
+export interface UserSpec {
+    name: string;
+    admin: boolean;
+    /** Changing it generates a new password (ignored when mlflow:userPasswords gives one). */
+    rotation: string;
+}
+
+/** One grant of `mlflow:grants`: `permission` on the experiment named `experiment`. */
+export interface GrantSpec {
+    user: string;
+    experiment: string;
+    permission: Permission;
+}
+
 export interface AuthSpec {
+    /** Basic auth (`mlflow:auth`). */
     enabled: boolean;
     adminUsername: string;
     /** Seconds a successful password check is cached per server process (0: off). */
     cacheSeconds: number;
+    /** Everyone's permission on what nobody granted them (`mlflow:defaultPermission`). */
+    defaultPermission: Permission;
+    /** Basic auth: the accounts the deployment manages besides the admin (`mlflow:users`). */
+    users: UserSpec[];
+    grants: GrantSpec[];
+    /** Single sign-on with OpenID Connect (`mlflow:sso`); never together with basic auth. */
+    sso?: SsoSpec;
+}
+
+/** `mlflow:sso`: the mlflow-oidc-auth app against one OpenID Connect provider. */
+export interface SsoSpec {
+    /** The provider's issuer URL (its discovery document is `<issuer>/.well-known/openid-configuration`). */
+    issuer: string;
+    clientId: string;
+    scopes: string[];
+    /** The ID-token claim that lists the user's groups. */
+    groupsClaim: string;
+    /** Members of any of these groups may sign in. */
+    allowedGroups: string[];
+    /** Members of any of these groups are MLflow admins. */
+    adminGroups: string[];
 }
 
 /** SQLAlchemy's pool of each database engine in each server process. */

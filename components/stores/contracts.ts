@@ -12,9 +12,18 @@ export function sqliteBackendContract(spec: SqliteBackendSpec): BackendStoreCont
         uri: sqliteUri(spec.path),
         // The auth database must persist too: beside the tracking database, on the same volume.
         authUri: sqliteUri(path.posix.join(path.posix.dirname(spec.path), "basic_auth.db")),
+        oidcUri: sqliteUri(path.posix.join(path.posix.dirname(spec.path), "oidc_auth.db")),
         packages: [],
         singleReplica: true,
     };
+}
+
+/**
+ * Single sign-on's database: its own, never the basic-auth one (both apps have a `users` table),
+ * so a stack can move between the two and back.
+ */
+export function oidcDatabaseName(authDatabase: string): string {
+    return `${authDatabase.slice(0, 58)}_oidc`;
 }
 
 export interface PostgresServer {
@@ -32,6 +41,7 @@ export function postgresBackendContract(server: PostgresServer): BackendStoreCon
     return {
         uri: uriFor(server.database),
         authUri: uriFor(server.authDatabase),
+        oidcUri: uriFor(oidcDatabaseName(server.authDatabase)),
         packages: ["psycopg2-binary"],
         singleReplica: false,
         network: { host: server.host, port: server.port },
@@ -43,6 +53,7 @@ export function externalPostgresBackendContract(url: Value, authDatabase: string
     return {
         uri: combine([url], ([u]) => normalizePostgresUrl(u)),
         authUri: combine([url], ([u]) => normalizePostgresUrl(u, authDatabase)),
+        oidcUri: combine([url], ([u]) => normalizePostgresUrl(u, oidcDatabaseName(authDatabase))),
         packages: ["psycopg2-binary"],
         singleReplica: false,
     };

@@ -12,6 +12,8 @@ export interface BackendStoreContract {
     uri: Value;
     /** SQLAlchemy URI of the basic-auth database, beside the tracking one. A secret. */
     authUri: Value;
+    /** SQLAlchemy URI of single sign-on's database (mlflow-oidc-auth), beside the tracking one. A secret. */
+    oidcUri: Value;
     /** Python packages the server needs for it (all in components/image/requirements.txt). */
     packages: string[];
     /** Only one server replica may use it (SQLite). */
@@ -53,4 +55,10 @@ export function combine(values: Value[], fn: (plain: string[]) => string): Value
 /** Joins parts into one value: a plain string when every part is plain, else an Output. */
 export function concat(...parts: Value[]): Value {
     return combine(parts, (ps) => ps.join(""));
+}
+
+/** The contract with its database URIs (which carry the password) as Output secrets. */
+export function withSecretUris(contract: BackendStoreContract, map: (uri: string) => string = (u) => u): BackendStoreContract {
+    const secret = (v: Value) => pulumi.secret(pulumi.output(v).apply(map));
+    return { ...contract, uri: secret(contract.uri), authUri: secret(contract.authUri), oidcUri: secret(contract.oidcUri) };
 }

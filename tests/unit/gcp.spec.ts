@@ -136,7 +136,7 @@ function contractArgs(stack: string, config: Record<string, unknown>, run: Progr
     const { spec } = parseConfig({ project: "mlflow", stack, raw, secretsSet, providerConfig: PROVIDER });
     const contract = buildServerContract({
         spec,
-        backend: { uri: "postgresql+psycopg2://secret", authUri: "postgresql+psycopg2://secret-auth", packages: [], singleReplica: false },
+        backend: { uri: "postgresql+psycopg2://secret", authUri: "postgresql+psycopg2://secret-auth", oidcUri: "postgresql+psycopg2://secret-oidc", packages: [], singleReplica: false },
         artifacts: {
             destination: `gs://${String(run.one(T.bucket).inputs.name)}/${stack}`,
             env: {},

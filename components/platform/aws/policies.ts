@@ -68,7 +68,14 @@ export function awsPlatformFacts(aws: AwsSpec, albDnsName: Value): PlatformFacts
         hosts.unshift(aws.tls.domain);
         origins.unshift(`${scheme}://${aws.tls.domain}`);
     }
-    return { listenPort: CONTAINER_PORT, servedHosts: hosts, servedOrigins: origins, keepAliveSeconds: aws.idleTimeoutSeconds + KEEP_ALIVE_MARGIN_SECONDS };
+    return {
+        listenPort: CONTAINER_PORT,
+        servedHosts: hosts,
+        servedOrigins: origins,
+        keepAliveSeconds: aws.idleTimeoutSeconds + KEEP_ALIVE_MARGIN_SECONDS,
+        publicOrigin: origins[0],
+        https: hasTls(aws),
+    };
 }
 
 export function hasTls(aws: AwsSpec): boolean {

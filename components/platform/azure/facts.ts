@@ -66,7 +66,8 @@ export function azurePlatformFacts(spec: DeploymentSpec, azure: AzureSpec, envir
         hosts.push(azure.customDomain);
         origins.push(`https://${azure.customDomain}`);
     }
-    return { listenPort: CONTAINER_PORT, servedHosts: hosts, servedOrigins: origins };
+    // Users open the custom domain when there is one.
+    return { listenPort: CONTAINER_PORT, servedHosts: hosts, servedOrigins: origins, publicOrigin: origins[origins.length - 1], https: true };
 }
 
 /** Key Vault and Container Apps secret name for an environment variable: MLFLOW_BACKEND_STORE_URI -> mlflow-backend-store-uri. */

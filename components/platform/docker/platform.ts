@@ -10,11 +10,8 @@ export const SECRETS_DIR = "/run/secrets/mlflow";
 /** Host names and origins the Docker platform serves: pure, so the contract can be built first. */
 export function dockerPlatformFacts(spec: DeploymentSpec): PlatformFacts {
     const hosts = [spec.publicHost, "localhost", "127.0.0.1", dockerName(spec.namePrefix, "server")];
-    return {
-        listenPort: CONTAINER_PORT,
-        servedHosts: [...new Set(hosts)],
-        servedOrigins: [`http://${spec.publicHost}:${spec.port}`],
-    };
+    const origin = `http://${spec.publicHost}:${spec.port}`;
+    return { listenPort: CONTAINER_PORT, servedHosts: [...new Set(hosts)], servedOrigins: [origin], publicOrigin: origin, https: false };
 }
 
 export interface DockerPlatformArgs {

@@ -86,7 +86,8 @@ export function gcpPlatformFacts(spec: DeploymentSpec, gcp: GcpSpec, projectNumb
         hosts.push(gcp.customDomain);
         origins.push(`https://${gcp.customDomain}`);
     }
-    return { listenPort: CONTAINER_PORT, servedHosts: hosts, servedOrigins: origins };
+    // Users open the custom domain when there is one.
+    return { listenPort: CONTAINER_PORT, servedHosts: hosts, servedOrigins: origins, publicOrigin: origins[origins.length - 1], https: true };
 }
 
 /** The Cloud Logging query of the server's logs, as a console URL. */
