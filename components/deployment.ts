@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
+import { createAccessSecrets } from "./accessSecrets";
 import { Platform } from "./config/spec";
-import { AuthSecrets, ServerContract } from "./contract";
+import { ServerContract } from "./contract";
 import { deployOnAws } from "./platform/aws/deploy";
 import { deployOnAzure } from "./platform/azure/deploy";
 import { deployOnDocker } from "./platform/docker/deploy";
@@ -33,6 +33,10 @@ export class Deployment extends pulumi.ComponentResource {
     readonly trackingUri: pulumi.Output<string>;
     readonly adminUsername?: pulumi.Output<string>;
     readonly adminPassword?: pulumi.Output<string>;
+    /** Secret JSON object of account name -> password (mlflow:users). */
+    readonly userPasswords?: pulumi.Output<string>;
+    /** Single sign-on: the redirect URI to register at the provider. */
+    readonly ssoRedirectUri?: pulumi.Output<string>;
     readonly artifactDestination: pulumi.Output<string>;
     readonly contract: ServerContract;
     /** Everything the platform exposes (log group, bucket, database endpoint...). */
@@ -42,18 +46,18 @@ export class Deployment extends pulumi.ComponentResource {
         super("mlflow:index:Deployment", name, {}, opts);
         const { spec, secrets } = args;
 
-        let auth: AuthSecrets | undefined;
-        if (spec.auth.enabled) {
-            const adminPassword =
-                secrets.adminPassword ?? new random.RandomPassword(`${name}-admin-password`, { length: 24, special: true, overrideSpecial: "-_.~!" }, { parent: this }).result;
-            const flaskSecretKey = new random.RandomPassword(`${name}-flask-secret-key`, { length: 64, special: false }, { parent: this }).result;
-            auth = { adminPassword: pulumi.secret(adminPassword), flaskSecretKey: pulumi.secret(flaskSecretKey) };
+        const access = createAccessSecrets(name, spec.auth, secrets, this);
+        if (access.adminPassword) {
             this.adminUsername = pulumi.output(spec.auth.adminUsername);
-            this.adminPassword = pulumi.secret(adminPassword);
+            this.adminPassword = access.adminPassword;
         }
+        this.userPasswords = access.userPasswords;
 
-        this.result = WIRING[spec.platform]({ name, spec, secrets, auth, parent: this });
+        this.result = WIRING[spec.platform]({ name, spec, secrets, auth: access.auth, sso: access.sso, parent: this });
         this.contract = this.result.contract;
+        if (spec.auth.sso) {
+            this.ssoRedirectUri = pulumi.output(this.contract.env.OIDC_REDIRECT_URI);
+        }
         this.url = this.result.url;
         this.trackingUri = this.result.url;
         this.artifactDestination = this.result.artifactDestination;

@@ -13,6 +13,10 @@ export function stackOutputs(deployment: Deployment): StackOutputs {
         artifactDestination: deployment.artifactDestination,
         adminUsername: deployment.adminUsername,
         adminPassword: deployment.adminPassword && pulumi.secret(deployment.adminPassword),
+        /** JSON object of account name -> password, for the accounts of mlflow:users. */
+        userPasswords: deployment.userPasswords && pulumi.secret(deployment.userPasswords),
+        /** Single sign-on: the redirect URI to register at the identity provider. */
+        ssoRedirectUri: deployment.ssoRedirectUri,
         /** Where the server logs go: a CloudWatch log group, a Log Analytics workspace, Cloud Logging. */
         logs: deployment.result.logs,
         /** The bucket (or storage account/container) that holds the artifacts. */

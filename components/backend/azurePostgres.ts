@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AzurePostgresBackendSpec } from "../config/azure";
 import { postgresServerName, resourceName, SUFFIX_LENGTH } from "../naming";
-import { postgresBackendContract } from "../stores/contracts";
+import { oidcDatabaseName, postgresBackendContract } from "../stores/contracts";
 import { BackendStoreContract, withSecretUris } from "../stores/types";
 
 export const AZURE_POSTGRES_PORT = 5432;
@@ -19,6 +19,8 @@ export interface AzurePostgresBackendArgs {
     /** A subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers. */
     delegatedSubnetId: pulumi.Input<string>;
     protectData: boolean;
+    /** Single sign-on is on: its database is created beside the others. */
+    sso: boolean;
 }
 
 /**
@@ -92,7 +94,8 @@ export class AzurePostgresBackend extends pulumi.ComponentResource {
             { ...dataOpts, dependsOn: [link] },
         );
 
-        const databases = [spec.database, spec.authDatabase].map(
+        const names = [spec.database, spec.authDatabase, ...(args.sso ? [oidcDatabaseName(spec.authDatabase)] : [])];
+        const databases = names.map(
             (database) =>
                 new dbforpostgresql.Database(
                     `${name}-db-${database.replace(/_/g, "-")}`,
@@ -103,7 +106,7 @@ export class AzurePostgresBackend extends pulumi.ComponentResource {
 
         this.fqdn = this.server.fullyQualifiedDomainName.apply((f) => f ?? "");
         this.endpoint = pulumi.interpolate`${this.fqdn}:${AZURE_POSTGRES_PORT}`;
-        // The URI names the host only once both databases exist, so the server never starts on a missing one.
+        // The URI names the host only once every database exists, so the server never starts on a missing one.
         const host = pulumi.all([this.fqdn, ...databases.map((d) => d.id)]).apply(([fqdn]) => fqdn);
         const contract = postgresBackendContract({
             host,

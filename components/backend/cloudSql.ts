@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CLOUD_SQL_DATABASE_VERSION, CloudSqlBackendSpec } from "../config/gcp";
 import { SUFFIX_LENGTH } from "../naming";
-import { postgresBackendContract } from "../stores/contracts";
+import { oidcDatabaseName, postgresBackendContract } from "../stores/contracts";
 import { BackendStoreContract, withSecretUris } from "../stores/types";
 
 export interface CloudSqlBackendArgs {
@@ -18,6 +18,8 @@ export interface CloudSqlBackendArgs {
     /** mlflow:dbPassword; generated when absent. */
     password?: pulumi.Output<string>;
     protectData: boolean;
+    /** Single sign-on is on: its database is created beside the others. */
+    sso: boolean;
     /** The private services peering the instance needs before it can get a private IP. */
     dependsOn?: pulumi.Input<pulumi.Resource[]>;
 }
@@ -91,7 +93,11 @@ export class CloudSqlBackend extends pulumi.ComponentResource {
             { project: args.project, instance: this.instance.name, name: spec.user, password: pulumi.secret(password), deletionPolicy: "ABANDON" },
             { parent: this },
         );
-        for (const [key, database] of [["db", spec.database], ["auth-db", spec.authDatabase]] as const) {
+        const databases: [string, string][] = [["db", spec.database], ["auth-db", spec.authDatabase]];
+        if (args.sso) {
+            databases.push(["oidc-db", oidcDatabaseName(spec.authDatabase)]);
+        }
+        for (const [key, database] of databases) {
             new gcpSql.Database(
                 `${name}-${key}`,
                 { project: args.project, instance: this.instance.name, name: database, deletionPolicy: args.protectData ? "ABANDON" : "DELETE" },

@@ -54,7 +54,10 @@ export function parseAccess(c: Collector, input: AccessInput): AuthSpec | undefi
             c.add(key, "is set, but basic auth is off (mlflow:auth false)", `only with mlflow:auth true: ${why}`, configRmCommand(c.stack, key));
         }
     }
-    checkUserPasswords(c, input, users);
+    const given = checkUserPasswords(c, input, users);
+    for (const user of users ?? []) {
+        user.passwordGiven = given.has(user.name);
+    }
     if (enabled === undefined || defaultPermission === undefined || users === undefined || grants === undefined || (raw.sso !== undefined && sso === undefined) || input.adminUsername === undefined || input.cacheSeconds === undefined) {
         return undefined;
     }
@@ -126,7 +129,7 @@ function parseUsers(c: Collector, value: unknown, adminUsername: string | undefi
             ok = false;
         }
         if (ok) {
-            users.push({ name: name as string, admin: admin!, rotation: rotation as string });
+            users.push({ name: name as string, admin: admin!, rotation: rotation as string, passwordGiven: false });
         }
     }
     return ok ? users : undefined;
@@ -182,16 +185,17 @@ export function parseUserPasswords(value: string): Record<string, unknown> | und
     }
 }
 
-function checkUserPasswords(c: Collector, input: AccessInput, users: UserSpec[] | undefined): void {
+/** Checks mlflow:userPasswords; returns the accounts it gives a password. */
+function checkUserPasswords(c: Collector, input: AccessInput, users: UserSpec[] | undefined): Set<string> {
     if (!input.userPasswordsSet || input.userPasswords === undefined) {
-        return;
+        return new Set();
     }
     const fix = c.set("userPasswords", '{"alice": "<a password of 12 or more characters>"}', { secret: true });
     const passwords = parseUserPasswords(input.userPasswords);
     if (!passwords) {
         // Never shown: it is a secret.
         c.add("userPasswords", "is not a JSON object", 'a JSON object of account name to password, e.g. {"alice": "..."}', fix);
-        return;
+        return new Set();
     }
     for (const [name, password] of Object.entries(passwords)) {
         if (users !== undefined && !users.some((u) => u.name === name)) {
@@ -200,6 +204,7 @@ function checkUserPasswords(c: Collector, input: AccessInput, users: UserSpec[] 
             c.add(`userPasswords.${name}`, `is not a string of ${MIN_PASSWORD_LENGTH} or more characters`, `a password of at least ${MIN_PASSWORD_LENGTH} characters (MLflow refuses shorter ones)`, fix);
         }
     }
+    return new Set(Object.keys(passwords));
 }
 
 function parseSso(c: Collector, value: unknown): SsoSpec | undefined {

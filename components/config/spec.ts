@@ -115,6 +115,8 @@ export interface UserSpec {
     admin: boolean;
     /** Changing it generates a new password (ignored when mlflow:userPasswords gives one). */
     rotation: string;
+    /** mlflow:userPasswords gives this account's password; otherwise it is generated. */
+    passwordGiven: boolean;
 }
 
 /** One grant of `mlflow:grants`: `permission` on the experiment named `experiment`. */

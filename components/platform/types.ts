@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SecretKey } from "../config/parse";
 import { DeploymentSpec } from "../config/spec";
-import { AuthSecrets, ServerContract } from "../contract";
+import { AuthSecrets, ServerContract, SsoSecrets } from "../contract";
 
 /** The optional secrets of the stack, each an Output secret straight from `pulumi config`. */
 export type DeploymentSecrets = Partial<Record<SecretKey, pulumi.Output<string>>>;
@@ -14,6 +14,8 @@ export interface PlatformContext {
     secrets: DeploymentSecrets;
     /** The admin password and Flask key, when spec.auth.enabled. Output secrets. */
     auth?: AuthSecrets;
+    /** Single sign-on's client secret and session key, when spec.auth.sso. Output secrets. */
+    sso?: SsoSecrets;
     /** The Deployment: parent of every resource the wiring creates. */
     parent: pulumi.ComponentResource;
 }

@@ -523,6 +523,7 @@ describe("azure: data protection", () => {
             const pg = new AzurePostgresBackend(`pg-${protectData}`, {
                 spec: spec.backend as never,
                 namePrefix: spec.namePrefix,
+                sso: false,
                 resourceGroupName: "rg",
                 location: "westeurope",
                 vnetId: "vnet",

@@ -76,7 +76,7 @@ export function deployOnAws(ctx: PlatformContext): PlatformResult {
         opts,
     );
 
-    const stores = { spec, backend, artifacts, platform: awsPlatformFacts(aws, loadBalancer.dnsName), auth: ctx.auth };
+    const stores = { spec, backend, artifacts, platform: awsPlatformFacts(aws, loadBalancer.dnsName), auth: ctx.auth, sso: ctx.sso };
     const dedicated = spec.jobRunner === "dedicated";
     const contract = buildServerContract({ ...stores, role: dedicated ? "web" : "server" });
     const jobRunner = dedicated

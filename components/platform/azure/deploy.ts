@@ -71,6 +71,7 @@ export function deployOnAzure(ctx: PlatformContext): PlatformResult {
                     spec: spec.backend,
                     namePrefix: spec.namePrefix,
                     resourceGroupName,
+                    sso: spec.auth.sso !== undefined,
                     location: azure.location,
                     vnetId: foundation.vnet.id,
                     delegatedSubnetId: foundation.databaseSubnetId,
@@ -98,7 +99,7 @@ export function deployOnAzure(ctx: PlatformContext): PlatformResult {
         { namePrefix: spec.namePrefix, azure, resourceGroupName, appsSubnetId: foundation.appsSubnetId, workspace: foundation.workspace },
         { parent },
     );
-    const stores = { spec, backend, artifacts, platform: azurePlatformFacts(spec, azure, environment.defaultDomain), auth: ctx.auth };
+    const stores = { spec, backend, artifacts, platform: azurePlatformFacts(spec, azure, environment.defaultDomain), auth: ctx.auth, sso: ctx.sso };
     const dedicated = spec.jobRunner === "dedicated";
     const contract = buildServerContract({ ...stores, role: dedicated ? "web" : "server" });
     const jobRunner = dedicated

@@ -40,7 +40,7 @@ export function deployOnDocker(ctx: PlatformContext): PlatformResult {
     }
 
     const artifacts = createArtifactStore(ctx).contract;
-    const stores = { spec, backend, artifacts, platform: dockerPlatformFacts(spec), auth: ctx.auth };
+    const stores = { spec, backend, artifacts, platform: dockerPlatformFacts(spec), auth: ctx.auth, sso: ctx.sso };
     const dedicated = spec.jobRunner === "dedicated";
     const contract = buildServerContract({ ...stores, role: dedicated ? "web" : "server" });
     const jobRunner = dedicated ? buildServerContract({ ...stores, role: "job-runner" }) : undefined;

@@ -45,6 +45,7 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
                     project,
                     region,
                     stack: spec.stack,
+                    sso: spec.auth.sso !== undefined,
                     instanceBaseName: names.sqlInstanceBase,
                     privateNetwork: network.networkId,
                     password: secrets.dbPassword,
@@ -85,7 +86,7 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
         }
         return p.number;
     });
-    const stores = { spec, backend, artifacts, platform: gcpPlatformFacts(spec, gcp, projectNumber), auth: ctx.auth };
+    const stores = { spec, backend, artifacts, platform: gcpPlatformFacts(spec, gcp, projectNumber), auth: ctx.auth, sso: ctx.sso };
     const dedicated = spec.jobRunner === "dedicated";
     const contract = buildServerContract({ ...stores, role: dedicated ? "web" : "server" });
     const secretStore = new GcpSecrets(
