@@ -18,7 +18,10 @@ hands over to MLflow it:
   on a fixed key, so replicas starting together upgrade it exactly once and the others wait;
 - creates the auth database if missing and migrates its schema under the same lock;
 - makes the admin password match the configured one when the admin user already exists
-  (MLflow itself only uses it when it first creates the user).
+  (MLflow itself only uses it when it first creates the user);
+- reconciles the accounts and grants of mlflow:users and mlflow:grants (access_config.py);
+- with single sign-on: creates the mlflow-oidc-auth database if missing and migrates it under
+  the same lock.
 
 A failure in any of these steps exits non-zero with one clear message (never the database URI
 or a password) instead of starting a server that cannot serve.
@@ -29,6 +32,7 @@ one-off upgrade task before a rollout, or a check).
 """
 
 import contextlib
+import json
 import os
 import pathlib
 import re
@@ -91,7 +95,7 @@ def configure_auth(env: dict, workdir: str) -> None:
     # configparser interpolates '%': a percent-encoded password must be written as '%%'.
     ini = "\n".join([
         "[mlflow]",
-        "default_permission = READ",
+        f"default_permission = {env.get('MLFLOW_AUTH_DEFAULT_PERMISSION') or 'READ'}",
         f"database_uri = {database_uri.replace('%', '%%')}",
         f"admin_username = {env.get('MLFLOW_AUTH_ADMIN_USERNAME', 'admin')}",
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth",
@@ -99,11 +103,11 @@ def configure_auth(env: dict, workdir: str) -> None:
         "",
     ])
     env["MLFLOW_AUTH_CONFIG_PATH"] = write_private(workdir, "basic_auth.ini", ini)
-    prepare_auth_database(database_uri, env.get("MLFLOW_AUTH_ADMIN_USERNAME", "admin"), env.get("MLFLOW_AUTH_ADMIN_PASSWORD"))
+    prepare_auth_database(database_uri, env)
 
 
-def ensure_postgres_database(database_uri: str, via_uri: str) -> None:
-    """Creates the auth database beside the tracking one when it does not exist yet."""
+def ensure_postgres_database(database_uri: str, via_uri: str, purpose: str = "the basic-auth app") -> None:
+    """Creates an auth database beside the tracking one when it does not exist yet."""
     if not database_uri.startswith("postgresql") or not via_uri.startswith("postgresql"):
         return
     import sqlalchemy
@@ -119,7 +123,7 @@ def ensure_postgres_database(database_uri: str, via_uri: str) -> None:
                 quoted = connection.dialect.identifier_preparer.quote(target.database)
                 try:
                     connection.execute(sqlalchemy.text(f"CREATE DATABASE {quoted}"))
-                    log(f"created database {target.database} for the basic-auth app")
+                    log(f"created database {target.database} for {purpose}")
                 except sqlalchemy.exc.DBAPIError as error:
                     # Another replica starting at the same moment may have created it first.
                     if "already exists" not in str(error):
@@ -154,18 +158,44 @@ def log_auth_schema(database_uri: str) -> None:
         log(f"auth database: schema at {current}, upgrading to {head}")
 
 
-def prepare_auth_database(database_uri: str, username: str, password: str | None) -> None:
-    """Migrates the auth database (MLflow's init_db) and syncs the admin password."""
+def prepare_auth_database(database_uri: str, env: dict) -> None:
+    """Migrates the auth database (MLflow's init_db), syncs the admin password, reconciles the
+    accounts and grants of the stack config."""
     from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
+
+    import access_config
 
     log_auth_schema(database_uri)
     store = SqlAlchemyStore()
     store.init_db(database_uri)
     try:
+        password = env.get("MLFLOW_AUTH_ADMIN_PASSWORD")
         if password:
-            sync_admin_password(store, username, password)
+            sync_admin_password(store, env.get("MLFLOW_AUTH_ADMIN_USERNAME", "admin"), password)
+        access_config.reconcile(store, env, env.get("MLFLOW_BACKEND_STORE_URI", ""))
     finally:
         store.engine.dispose()
+
+
+def prepare_oidc_database(env: dict) -> None:
+    """Single sign-on: creates mlflow-oidc-auth's database beside the tracking one and brings
+    it to the plugin's schema (the plugin would migrate it at its first request otherwise,
+    every replica at once)."""
+    database_uri = env.get("OIDC_USERS_DB_URI")
+    if not database_uri:
+        return
+    import sqlalchemy
+
+    ensure_sqlite_directory(database_uri)
+    ensure_postgres_database(database_uri, env.get("MLFLOW_BACKEND_STORE_URI", ""), "single sign-on")
+    from mlflow_oidc_auth.db import utils as oidc_db_utils
+
+    engine = sqlalchemy.create_engine(database_uri, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        oidc_db_utils.migrate_if_needed(engine, "head")
+        log("single sign-on database: schema current")
+    finally:
+        engine.dispose()
 
 
 def sync_admin_password(store, username: str, password: str) -> None:
@@ -198,7 +228,7 @@ def describe_database(uri: str) -> str:
 def secret_strings(env: dict) -> list:
     """The values a message must never show: the database URIs, their passwords, the admin's."""
     values = []
-    for name in ("MLFLOW_BACKEND_STORE_URI", "MLFLOW_AUTH_DATABASE_URI"):
+    for name in ("MLFLOW_BACKEND_STORE_URI", "MLFLOW_AUTH_DATABASE_URI", "OIDC_USERS_DB_URI"):
         uri = env.get(name)
         if not uri:
             continue
@@ -209,8 +239,11 @@ def secret_strings(env: dict) -> list:
             password = sqlalchemy.engine.make_url(uri).password
             if password:
                 values += [password, urllib.parse.quote(password, safe=""), urllib.parse.quote_plus(password)]
-    if env.get("MLFLOW_AUTH_ADMIN_PASSWORD"):
-        values.append(env["MLFLOW_AUTH_ADMIN_PASSWORD"])
+    for name in ("MLFLOW_AUTH_ADMIN_PASSWORD", "OIDC_CLIENT_SECRET", "SECRET_KEY", "MLFLOW_FLASK_SERVER_SECRET_KEY"):
+        if env.get(name):
+            values.append(env[name])
+    with contextlib.suppress(Exception):
+        values += [u["password"] for u in json.loads(env.get("MLFLOW_AUTH_USERS") or "[]")]
     # Longest first, so a URI is hidden whole before its password is.
     return sorted({v for v in values if len(v) >= 3}, key=len, reverse=True)
 
@@ -314,6 +347,7 @@ def prepare_databases(env: dict, workdir: str) -> None:
     ensure_sqlite_directory(backend_uri)
     if not is_database_uri(backend_uri):
         configure_auth(env, workdir)
+        prepare_oidc_database(env)
         return
     from mlflow.store.db.utils import create_sqlalchemy_engine_with_retry
 
@@ -324,6 +358,7 @@ def prepare_databases(env: dict, workdir: str) -> None:
             prepare_tracking_schema(engine, label)
             # Several replicas migrating a fresh auth database at once race as well.
             configure_auth(env, workdir)
+            prepare_oidc_database(env)
     finally:
         engine.dispose()
 
