@@ -2,7 +2,7 @@
 // mlflow:defaultPermission and mlflow:sso (single sign-on with OpenID Connect), with the
 // secrets mlflow:userPasswords and mlflow:ssoClientSecret. Pure.
 
-import { checkFields, Collector, parseBool, parseTyped, stringListField } from "./collector";
+import { Collector, parseBool, parseTyped, stringListField } from "./collector";
 import { configRmCommand, show } from "./problems";
 import { AuthSpec, GrantSpec, Permission, PERMISSIONS, SsoSpec, UserSpec } from "./spec";
 
@@ -47,7 +47,7 @@ export function parseAccess(c: Collector, input: AccessInput): AuthSpec | undefi
     }
     const defaultPermission = parsePermission(c, "defaultPermission", raw.defaultPermission ?? DEFAULT_PERMISSION, DEFAULT_PERMISSION);
     const users = parseUsers(c, raw.users, input.adminUsername);
-    const grants = parseGrants(c, raw.grants, users);
+    const grants = parseGrants(c, raw.grants, namesIn(raw.users));
     for (const key of ["users", "grants"] as const) {
         if (raw[key] !== undefined && enabled === false) {
             const why = raw.sso !== undefined ? "with mlflow:sso, accounts come from the provider and permissions from the SSO app's own pages" : "they are basic-auth accounts";
@@ -98,16 +98,16 @@ function parseUsers(c: Collector, value: unknown, adminUsername: string | undefi
         return undefined;
     }
     const users: UserSpec[] = [];
-    let ok = true;
+    let allOk = true;
     for (const [i, item] of list.entries()) {
         const key = `users[${i}]`;
         const obj = typeof item === "string" ? { name: item } : parseTyped(item);
         if (!obj || typeof item === "string" && item.trim().startsWith("{")) {
             c.add(key, `got ${show(item)}`, 'an account: {"name": "alice", "admin": false, "rotation": "1"}', c.set(`${key}.name`, "alice"));
-            ok = false;
+            allOk = false;
             continue;
         }
-        checkFields(c, key, obj, USER_FIELDS);
+        let ok = checkItemFields(c, key, obj, USER_FIELDS);
         const name = obj.name;
         const admin = parseBool(c, `${key}.admin`, obj.admin, false);
         const rotation = obj.rotation === undefined ? "" : typeof obj.rotation === "number" ? String(obj.rotation) : obj.rotation;
@@ -131,32 +131,47 @@ function parseUsers(c: Collector, value: unknown, adminUsername: string | undefi
         if (ok) {
             users.push({ name: name as string, admin: admin!, rotation: rotation as string, passwordGiven: false });
         }
+        allOk = allOk && ok;
     }
-    return ok ? users : undefined;
+    return allOk ? users : undefined;
 }
 
-function parseGrants(c: Collector, value: unknown, users: UserSpec[] | undefined): GrantSpec[] | undefined {
+/** Accounts named in mlflow:users, read leniently so a grant is checked even when another account is refused. */
+function namesIn(value: unknown): Set<string> {
+    const names = (parseJsonList(value) ?? []).map((u) => (typeof u === "string" ? u : parseTyped(u)?.name));
+    return new Set(names.filter((n): n is string => typeof n === "string"));
+}
+
+function checkItemFields(c: Collector, key: string, obj: Record<string, unknown>, allowed: string[]): boolean {
+    const unknown = Object.keys(obj).filter((f) => !allowed.includes(f));
+    for (const field of unknown) {
+        c.add(`${key}.${field}`, "is not a field", `fields ${allowed.join(", ")}`, configRmCommand(c.stack, `${key}.${field}`));
+    }
+    return unknown.length === 0;
+}
+
+function parseGrants(c: Collector, value: unknown, known: Set<string>): GrantSpec[] | undefined {
     const list = parseJsonList(value);
     if (!list) {
         c.add("grants", `got ${show(value)}`, 'a list of grants, e.g. [{"user": "alice", "experiment": "churn", "permission": "EDIT"}]', c.set("grants[0].user", "alice"));
         return undefined;
     }
     const grants: GrantSpec[] = [];
-    let ok = true;
+    let allOk = true;
     for (const [i, item] of list.entries()) {
         const key = `grants[${i}]`;
-        const obj = typeof item === "object" && item !== null && !Array.isArray(item) ? (item as Record<string, unknown>) : undefined;
-        if (!obj) {
+        const obj = parseTyped(item);
+        if (!obj || typeof item === "string") {
             c.add(key, `got ${show(item)}`, '{"user": "alice", "experiment": "churn", "permission": "EDIT"}', c.set(`${key}.user`, "alice"));
-            ok = false;
+            allOk = false;
             continue;
         }
-        checkFields(c, key, obj, GRANT_FIELDS);
+        let ok = checkItemFields(c, key, obj, GRANT_FIELDS);
         const { user, experiment } = obj;
         const permission = parsePermission(c, `${key}.permission`, obj.permission, "READ");
-        if (typeof user !== "string" || (users !== undefined && !users.some((u) => u.name === user))) {
-            const names = users?.map((u) => u.name).join(", ") || "none yet";
-            c.add(`${key}.user`, `got ${show(user)}`, `an account of mlflow:users (${names})`, c.set(`${key}.user`, users?.[0]?.name ?? "alice"));
+        if (typeof user !== "string" || !known.has(user)) {
+            const names = [...known].join(", ") || "none yet";
+            c.add(`${key}.user`, `got ${show(user)}`, `an account of mlflow:users (${names})`, c.set(`${key}.user`, [...known][0] ?? "alice"));
             ok = false;
         }
         if (typeof experiment !== "string" || experiment.trim() === "" || experiment.length > 500) {
@@ -170,9 +185,9 @@ function parseGrants(c: Collector, value: unknown, users: UserSpec[] | undefined
         if (ok && permission) {
             grants.push({ user: user as string, experiment: experiment as string, permission });
         }
-        ok = ok && permission !== undefined;
+        allOk = allOk && ok && permission !== undefined;
     }
-    return ok ? grants : undefined;
+    return allOk ? grants : undefined;
 }
 
 /** mlflow:userPasswords: a JSON object of account name -> password, for accounts of mlflow:users. */
@@ -213,7 +228,7 @@ function parseSso(c: Collector, value: unknown): SsoSpec | undefined {
         c.add("sso", `got ${show(value)}`, `an object with the fields ${SSO_FIELDS.join(", ")}`, c.set("sso.issuer", "https://login.example.com"));
         return undefined;
     }
-    checkFields(c, "sso", obj, SSO_FIELDS);
+    checkItemFields(c, "sso", obj, SSO_FIELDS);
     const issuer = parseIssuer(c, obj.issuer);
     const clientId = obj.clientId;
     if (typeof clientId !== "string" || !/^\S{1,255}$/.test(clientId)) {
@@ -258,4 +273,9 @@ function parseIssuer(c: Collector, value: unknown): string | undefined {
         return undefined;
     }
     return (value as string).replace(/\/+$/, "");
+}
+
+/** Whether every request must be signed in (basic auth or single sign-on). */
+export function signInRequired(auth: AuthSpec): boolean {
+    return auth.enabled || auth.sso !== undefined;
 }

@@ -2,6 +2,7 @@
 // on ECS Fargate behind an ALB (with mlflow:jobRunner "dedicated", a one-task job-runner service
 // beside it), every secret in Secrets Manager.
 import * as pulumi from "@pulumi/pulumi";
+import { signInRequired } from "../../config/access";
 import { createArtifactStore } from "../../artifacts/select";
 import { S3Artifacts } from "../../artifacts/s3";
 import { ExternalPostgresBackend } from "../../backend/externalPostgres";
@@ -80,7 +81,7 @@ export function deployOnAws(ctx: PlatformContext): PlatformResult {
     const dedicated = spec.jobRunner === "dedicated";
     const contract = buildServerContract({ ...stores, role: dedicated ? "web" : "server" });
     const jobRunner = dedicated
-        ? { contract: buildServerContract({ ...stores, role: "job-runner" }), memory: defaultFargateMemory(aws.cpu, footprintMiB(1, "dedicated", spec.auth.enabled, "job-runner")) }
+        ? { contract: buildServerContract({ ...stores, role: "job-runner" }), memory: defaultFargateMemory(aws.cpu, footprintMiB(1, "dedicated", signInRequired(spec.auth), "job-runner")) }
         : undefined;
     const taskSecrets = new AwsSecrets(`${name}-secrets`, { namePrefix: spec.namePrefix, values: contract.secretEnv, protectData: spec.protectData }, opts);
     const image = new AwsImage(`${name}-image`, { source: contract.image, namePrefix: spec.namePrefix }, opts);

@@ -2,6 +2,7 @@
 // reached with the app's managed identity, and the server contract on Azure Container Apps with
 // its secrets in Key Vault.
 import * as authorization from "@pulumi/azure-native/authorization";
+import { signInRequired } from "../../config/access";
 import * as pulumi from "@pulumi/pulumi";
 import { AzureBlobArtifacts } from "../../artifacts/azureBlob";
 import { createArtifactStore } from "../../artifacts/select";
@@ -103,7 +104,7 @@ export function deployOnAzure(ctx: PlatformContext): PlatformResult {
     const dedicated = spec.jobRunner === "dedicated";
     const contract = buildServerContract({ ...stores, role: dedicated ? "web" : "server" });
     const jobRunner = dedicated
-        ? { contract: buildServerContract({ ...stores, role: "job-runner" }), cpu: defaultContainerAppsCpu("0.5", footprintMiB(1, "dedicated", spec.auth.enabled, "job-runner")) }
+        ? { contract: buildServerContract({ ...stores, role: "job-runner" }), cpu: defaultContainerAppsCpu("0.5", footprintMiB(1, "dedicated", signInRequired(spec.auth), "job-runner")) }
         : undefined;
 
     let image: pulumi.Input<string>;

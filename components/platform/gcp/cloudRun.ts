@@ -1,4 +1,5 @@
 import * as gcpCloudRun from "@pulumi/gcp/cloudrun";
+import { signInRequired } from "../../config/access";
 import * as gcpCloudRunV2 from "@pulumi/gcp/cloudrunv2";
 import * as gcpIap from "@pulumi/gcp/iap";
 import * as gcpProjects from "@pulumi/gcp/projects";
@@ -54,9 +55,9 @@ export class GcpCloudRunService extends pulumi.ComponentResource {
         super("mlflow:platform:GcpCloudRun", name, {}, opts);
         const { spec, contract } = args;
         const gcp = spec.gcp!;
-        if (gcp.access === "public" && !spec.auth.enabled) {
+        if (gcp.access === "public" && !signInRequired(spec.auth)) {
             // parseConfig refuses this first; this guards programmatic use of the component.
-            throw new Error("a public Cloud Run service needs MLflow's basic auth (mlflow:auth true), or access iam / iap");
+            throw new Error("a public Cloud Run service needs sign-in (mlflow:auth true or mlflow:sso), or access iam / iap");
         }
         for (const key of Object.keys(contract.secretEnv)) {
             if (!args.secretRefs[key]) {

@@ -2,6 +2,7 @@
 // (or an external PostgreSQL), GCS artifacts reached with the service's own identity, secrets in
 // Secret Manager. No service account key anywhere.
 import * as organizations from "@pulumi/gcp/organizations";
+import { signInRequired } from "../../config/access";
 import * as pulumi from "@pulumi/pulumi";
 import { createArtifactStore } from "../../artifacts/select";
 import { GcsArtifacts } from "../../artifacts/gcs";
@@ -124,7 +125,7 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
                 secretRefs: secretStore.refs,
                 vpc,
                 dependsOn: [...waitFor, ...identity.grants, ...secretStore.grants],
-                jobRunnerMemoryMiB: defaultCloudRunMemory(gcp.cpu, footprintMiB(1, "dedicated", spec.auth.enabled, "job-runner")),
+                jobRunnerMemoryMiB: defaultCloudRunMemory(gcp.cpu, footprintMiB(1, "dedicated", signInRequired(spec.auth), "job-runner")),
             },
             { parent },
         );

@@ -13,18 +13,26 @@ export interface RunningBrowser {
 }
 
 export async function launchBrowser(): Promise<RunningBrowser> {
-    // --no-sandbox: the tests run as root, where Chromium's sandbox refuses to start.
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
-    const proc = browser.process();
-    // Playwright starts the browser as a process group leader: the Service stops the whole group.
-    const service = proc ? new Service("chromium", proc, path.join(workDir("chromium"), "no-log")) : undefined;
-    return {
-        browser,
-        async stop() {
-            await browser.close().catch(() => undefined);
-            await service?.stop();
-        },
-    };
+    // --no-sandbox: the tests run as root, where Chromium's sandbox refuses to start. A browser
+    // server, because it hands out its process: Playwright starts it as a process group leader,
+    // and the Service stops that group if the test does not get to.
+    const server = await chromium.launchServer({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+    const service = new Service("chromium", server.process(), path.join(workDir("chromium"), "no-log"));
+    try {
+        const browser = await chromium.connect(server.wsEndpoint());
+        return {
+            browser,
+            async stop() {
+                await browser.close().catch(() => undefined);
+                await server.close().catch(() => undefined);
+                await service.stop();
+            },
+        };
+    } catch (e) {
+        await server.close().catch(() => undefined);
+        await service.stop();
+        throw e;
+    }
 }
 
 /** Fills the provider's sign-in form (provider.mjs) on the page it is showing. */

@@ -1,12 +1,9 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
-import { parseConfig } from "../../../components/config/parse";
-import { buildServerContract } from "../../../components/contract";
-import { localArtifactsContract, sqliteBackendContract } from "../../../components/stores/contracts";
-import { runContract } from "../server";
 import { freePort, stopAll, workDir } from "../services";
 import { ACCOUNTS, startProvider } from "./provider";
 import { launchBrowser, signInAtProvider } from "./browser";
+import { startSsoServer } from "./ssoServer";
 
 async function main() {
     const idpPort = await freePort();
@@ -14,28 +11,28 @@ async function main() {
     const origin = `http://127.0.0.1:${port}`;
     const secret = crypto.randomBytes(24).toString("hex");
     const idp = await startProvider({ port: idpPort, clientId: "mlflow", clientSecret: secret, redirectUri: `${origin}/callback` });
-    const { spec } = parseConfig({ project: "mlflow", stack: "dev", raw: { platform: "docker", backend: "sqlite", artifacts: "local", auth: false,
-        sso: { issuer: idp.issuer, clientId: "mlflow", allowedGroups: ["mlflow-users"], adminGroups: ["mlflow-admins"], scopes: ["openid", "email", "profile", "groups"] } },
-        secretsSet: new Set(["ssoClientSecret"] as const) });
-    console.log(JSON.stringify(spec.auth), spec.workers, JSON.stringify(spec.backend), JSON.stringify(spec.artifacts));
-    const contract = buildServerContract({ spec, backend: sqliteBackendContract(spec.backend as any), artifacts: localArtifactsContract((spec.artifacts as any).path, (spec.artifacts as any).prefix),
-        platform: { listenPort: port, servedHosts: ["127.0.0.1", "localhost"], servedOrigins: [origin], publicOrigin: origin, https: false },
-        sso: { clientSecret: secret, sessionKey: crypto.randomBytes(32).toString("hex") } });
-    console.log(JSON.stringify(contract.env, null, 1), contract.args);
     const t = Date.now();
-    const server = await runContract("sso", contract, { dataDir: workDir("sso-data") });
+    const server = await startSsoServer({ name: "sso", port, issuer: idp.issuer, clientId: "mlflow", clientSecret: secret, scopes: ["openid", "email", "profile", "groups"], allowedGroups: ["mlflow-users"], adminGroups: ["mlflow-admins"] });
     console.log("mlflow up in", (Date.now() - t) / 1000);
     const b = await launchBrowser();
     try {
         const ctx = await b.browser.newContext();
         const page = await ctx.newPage();
         page.on("console", (m) => console.log("console:", m.text().slice(0, 200)));
+        page.on("framenavigated", (f) => { if (f === page.mainFrame()) console.log("nav:", f.url()); });
         await page.goto(server.url + "/");
         console.log("at", page.url());
         await signInAtProvider(page, idp.issuer, ACCOUNTS.alice);
-        await page.waitForLoadState("networkidle");
+        await page.waitForURL((u) => u.href.startsWith(server.url));
         console.log("after", page.url());
-        await page.waitForTimeout(5000);
+        await page.waitForTimeout(3000);
+        await page.getByRole("link", { name: "Experiments", exact: true }).click();
+        await page.waitForTimeout(3000);
+        console.log("URL", page.url());
+        await page.getByTestId("create-experiment-button").click();
+        await page.waitForTimeout(1500);
+        console.log(await page.evaluate(() => [...document.querySelectorAll("[role=dialog] input, [role=dialog] button, [role=dialog] label")].map((b) => `${b.tagName}|${(b as HTMLElement).innerText?.trim()}|${b.getAttribute("data-testid")}|${b.getAttribute("aria-label")}|${b.getAttribute("id")}|${b.getAttribute("placeholder")}`).join("\n")));
+        console.log(await page.evaluate(() => [...document.querySelectorAll("button")].map((b) => `${b.innerText.trim()}|${b.getAttribute("data-testid")}|${b.getAttribute("aria-label")}`).join("\n")));
         const dir = workDir("scratch");
         await page.screenshot({ path: dir + "/a.png", fullPage: true });
         fs.writeFileSync(dir + "/a.html", await page.content());
