@@ -115,9 +115,12 @@ def _sync_grant(store, user: str, experiment_id: str, permission: str) -> str | 
 
 def reconcile(store, env: dict, tracking_uri: str) -> None:
     """Makes the auth database's accounts and grants match $MLFLOW_AUTH_USERS and $MLFLOW_AUTH_GRANTS."""
+    import time
+
     import sqlalchemy as sa
     from mlflow.exceptions import MlflowException
 
+    started = time.monotonic()
     users = json.loads(env.pop("MLFLOW_AUTH_USERS", "") or "[]")
     grants = json.loads(env.get("MLFLOW_AUTH_GRANTS", "") or "[]")
     admin = env.get("MLFLOW_AUTH_ADMIN_USERNAME", "admin")
@@ -153,4 +156,4 @@ def reconcile(store, env: dict, tracking_uri: str) -> None:
                 pass  # revoked by hand already
 
     _write_managed(store.engine, table, wanted, wanted_grants)
-    log(f"access: {len(users)} account(s) and {len(grants)} grant(s) from config in place")
+    log(f"access: {len(users)} account(s) and {len(grants)} grant(s) from config in place ({time.monotonic() - started:.1f} s)")

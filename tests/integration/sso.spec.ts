@@ -127,6 +127,10 @@ BACKENDS.forEach((backend) => {
 
             const refused = await python("oidc/token_check.py", ["refused"], { ...env, MLFLOW_TRACKING_PASSWORD: "not-the-token" });
             assert.strictEqual(refused.code, 0, `a wrong token must be refused: ${refused.stdout}\n${refused.stderr.slice(-2000)}`);
+            assert.match(refused.stdout, /Authentication required/);
+            // What the client got: a 401 (the raw status, which the client's message does not carry).
+            const raw = await request(server.port, "/api/2.0/mlflow/experiments/search?max_results=1", { Authorization: basicAuth(ACCOUNTS.alice.email, "not-the-token") });
+            assert.strictEqual(raw.status, 401);
         });
 
         it("refuses mallory, who signs in at the provider but is in no allowed group", async () => {
