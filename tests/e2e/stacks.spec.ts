@@ -102,6 +102,41 @@ describe("staging and prod variants beside dev on one Docker host", function () 
         await record(staging);
     });
 
+    it("mlflow:users and mlflow:grants through the engine: generated and given passwords work, an EDIT grant logs where READ cannot, a removed account is refused", async function () {
+        const given = `e2e-Bob given:/?#%&${s.ws.id}`;
+        s.secretsSet.push(given);
+        const experiment = `e2e-shared-${s.ws.id}`;
+        await staging.configSetPath("mlflow:users[0].name", "alice");
+        await staging.configSetPath("mlflow:users[1].name", "bob");
+        await staging.configSetPath("mlflow:grants[0].user", "bob");
+        await staging.configSetPath("mlflow:grants[0].experiment", experiment);
+        await staging.configSetPath("mlflow:grants[0].permission", "EDIT");
+        await staging.configSetSecret("mlflow:userPasswords", JSON.stringify({ bob: given }));
+        await staging.upClean();
+        await waitHealthy(stagingUrl);
+        const passwords = JSON.parse(await staging.secretOutput("userPasswords")) as Record<string, string>;
+        assert.strictEqual(passwords.bob, given);
+        assert.ok(passwords.alice.length >= 24, "alice's password is generated");
+        const alice = { username: "alice", password: passwords.alice };
+        const bob = { username: "bob", password: given };
+        const found = await get(`${stagingUrl}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${experiment}`, bob);
+        assert.strictEqual(found.status, 200, `the grant's experiment was created: ${found.body}`);
+        const experimentId = String(JSON.parse(found.body).experiment.experiment_id);
+        const run = (who: Credentials) => postJson(`${stagingUrl}/api/2.0/mlflow/runs/create`, { experiment_id: experimentId, start_time: Date.now() }, who);
+        assert.strictEqual((await run(bob)).status, 200, "EDIT by grant");
+        assert.strictEqual((await run(alice)).status, 403, "READ by default");
+
+        await staging.configRm("mlflow:grants");
+        await staging.configRm("mlflow:users[1]", { path: true });
+        await staging.configRm("mlflow:userPasswords");
+        await staging.upClean();
+        await waitHealthy(stagingUrl);
+        assert.strictEqual((await searchExperiments(stagingUrl, bob)).status, 401, "the removed account is refused");
+        assert.strictEqual((await searchExperiments(stagingUrl, alice)).status, 200, "the remaining account keeps its password");
+        await verifyRun(stagingUrl, stagingRun, stagingAdmin);
+        await record(staging);
+    });
+
     it("mlflow:jobRunner dedicated: a job-runner container beside the server runs a job submitted through the server, once", async function () {
         await staging.configSet("mlflow:jobRunner", "dedicated");
         await staging.upClean();

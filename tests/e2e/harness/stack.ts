@@ -37,6 +37,15 @@ export class TestStack {
         await this.pulumi(["config", "set", key, value]);
     }
 
+    /** One field of a structured key, e.g. `mlflow:users[0].name`. */
+    async configSetPath(key: string, value: string): Promise<void> {
+        await this.pulumi(["config", "set", "--path", key, value]);
+    }
+
+    async configRm(key: string, opts: { path?: boolean } = {}): Promise<void> {
+        await this.pulumi(["config", "rm", ...(opts.path ? ["--path"] : []), key]);
+    }
+
     /** The value goes through standard input, never the command line. */
     async configSetSecret(key: string, value: string): Promise<void> {
         await this.pulumi(["config", "set", "--secret", key], { input: value });
