@@ -82,10 +82,11 @@ export function imageSource(spec: DeploymentSpec): ImageSource {
         kind: "build",
         context: IMAGE_CONTEXT,
         dockerfile: path.join(IMAGE_CONTEXT, "Dockerfile"),
-        args: { MLFLOW_BASE_IMAGE, MLFLOW_VERSION: spec.mlflowVersion },
+        // The single sign-on app only where it is used (it needs MLflow 3.16 or newer).
+        args: { MLFLOW_BASE_IMAGE, MLFLOW_VERSION: spec.mlflowVersion, ...(spec.auth.sso ? { SSO: "true" } : {}) },
         // The tag changes with any file of the build context, so each build keeps a tag of its
         // own; the Docker platform runs the built image by ID.
-        tag: `${spec.namePrefix}-server:${spec.mlflowVersion}-${imageContextHash()}`,
+        tag: `${spec.namePrefix}-server:${spec.mlflowVersion}-${imageContextHash()}${spec.auth.sso ? "-sso" : ""}`,
     };
 }
 

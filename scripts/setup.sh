@@ -20,6 +20,11 @@ stamp="node_modules/.setup-stamp"
 want="$(node --version) $(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     echo "== node_modules matches package-lock.json (npm ci skipped)"
+elif [ -L node_modules ]; then
+    # A copy of the checkout that links the checkout's node_modules (the end-to-end workspace):
+    # npm ci here would empty the checkout's own. Install there instead.
+    echo "!! node_modules is a link to $(readlink -f node_modules) and does not match package-lock.json: run npm run setup in that checkout" >&2
+    exit 1
 else
     echo "== npm ci"
     npm ci --no-audit --no-fund

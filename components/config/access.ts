@@ -11,6 +11,8 @@ export const MIN_PASSWORD_LENGTH = 12;
 export const DEFAULT_PERMISSION: Permission = "READ";
 export const DEFAULT_SSO_SCOPES = ["openid", "email", "profile"];
 export const DEFAULT_GROUPS_CLAIM = "groups";
+/** mlflow-oidc-auth 11 needs MLflow 3.16 or newer (components/image/requirements-sso.txt). */
+export const SSO_MIN_MLFLOW_MINOR = 16;
 
 const USER_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 const USER_NAME_TEXT = "1 to 64 letters, digits or _ . @ -";

@@ -3,7 +3,7 @@
 // what is allowed, and the `pulumi config set` command that fixes it.
 
 import { MIN_MLFLOW_MINOR, MLFLOW_VERSION } from "../versions";
-import { parseAccess } from "./access";
+import { parseAccess, SSO_MIN_MLFLOW_MINOR } from "./access";
 import { parseAwsSettings } from "./aws";
 import { parseAzureSettings } from "./azure";
 import { closest, Collector, parseBool, parseInteger, parseTyped, PlatformParseContext } from "./collector";
@@ -118,6 +118,9 @@ export function parseConfig(input: ParseInput): ParseResult {
         userPasswords: input.secretValues?.userPasswords,
         ssoClientSecretSet: input.secretsSet.has("ssoClientSecret"),
     });
+    if (access?.sso && mlflowVersion && Number(mlflowVersion.split(".")[1]) < SSO_MIN_MLFLOW_MINOR) {
+        c.add("mlflowVersion", `is ${mlflowVersion} with mlflow:sso`, `3.${SSO_MIN_MLFLOW_MINOR}.0 or newer: the single sign-on app (mlflow-oidc-auth) needs it`, c.set("mlflowVersion", MLFLOW_VERSION));
+    }
     // Either app checks every request against a database of its own: sized alike.
     const authEnabled = access ? access.enabled || access.sso !== undefined : undefined;
     // `protect` + `retainOnDelete` on the stack's data (volumes, databases, buckets, vaults).

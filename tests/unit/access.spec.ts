@@ -78,6 +78,7 @@ describe("access: users, grants, default permission, single sign-on", () => {
             assert.match(refusal(input("staging", { sso: SSO })), /mlflow:ssoClientSecret: is not set, but mlflow:sso is[^\n]*\n\s+Fix: pulumi config set --secret mlflow:ssoClientSecret/);
             assert.match(refusal(input("staging", {}, { ssoClientSecret: "s" })), /mlflow:ssoClientSecret: is set, but mlflow:sso is not/);
             assert.match(refusal(input("staging", { sso: SSO, users: ["alice"] }, { ssoClientSecret: "s" })), /mlflow:users: is set, but basic auth is off[^\n]*accounts come from the provider/);
+            assert.match(refusal(input("staging", { sso: SSO, mlflowVersion: "3.15.0" }, { ssoClientSecret: "s" })), /mlflow:mlflowVersion: is 3\.15\.0 with mlflow:sso\. Allowed: 3\.16\.0 or newer/);
         });
 
         it("single sign-on: refuses a plain-HTTP issuer off this machine, scopes without openid, no groups", () => {
@@ -110,6 +111,7 @@ describe("access: users, grants, default permission, single sign-on", () => {
             // Without accounts, no accounts secret at all.
             const none = buildServerContract({ spec: parseConfig(input("staging", {})).spec, backend: sqliteBackendContract({ type: "sqlite", path: "/mlflow/mlflow.db" }), artifacts: localArtifactsContract("/mlflow/artifacts", ""), platform: dockerPlatformFacts(spec), auth: { adminPassword: "a", flaskSecretKey: "k" } });
             assert.ok(!("MLFLOW_AUTH_USERS" in none.secretEnv));
+            assert.ok(c.image.kind === "build" && !("SSO" in c.image.args) && !c.image.tag.endsWith("-sso"), "no SSO app without SSO");
         });
 
         it("single sign-on: the oidc-auth app, its settings plain, its secrets secret, the redirect URI from the platform", () => {
@@ -132,6 +134,8 @@ describe("access: users, grants, default permission, single sign-on", () => {
             assert.deepStrictEqual(Object.keys(c.secretEnv).sort(), ["MLFLOW_BACKEND_STORE_URI", "OIDC_CLIENT_SECRET", "OIDC_USERS_DB_URI", "SECRET_KEY"]);
             assert.strictEqual(c.secretEnv.OIDC_USERS_DB_URI, "sqlite:////mlflow/oidc_auth.db");
             assert.ok(!c.args.includes("basic-auth") && !("MLFLOW_AUTH_ADMIN_PASSWORD" in c.secretEnv));
+            // The image gets the single sign-on app, under a tag of its own.
+            assert.ok(c.image.kind === "build" && c.image.args.SSO === "true" && c.image.tag.endsWith("-sso"));
         });
     });
 });

@@ -66,7 +66,7 @@ describe("facts of the real engine, kept under mocks", function () {
     });
 
     it("the image tag hashes every file of the build context, a new one included", () => {
-        assert.deepStrictEqual(imageContextFiles(), ["Dockerfile", "access_config.py", "entrypoint.py", "gcp_keyless_signing/sitecustomize.py", "requirements.txt"]);
+        assert.deepStrictEqual(imageContextFiles(), ["Dockerfile", "access_config.py", "entrypoint.py", "gcp_keyless_signing/sitecustomize.py", "requirements-sso.txt", "requirements.txt"]);
         const copy = fs.mkdtempSync(path.join(os.tmpdir(), "mlflow-image-"));
         try {
             for (const f of imageContextFiles()) {
