@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One-time setup of a checkout: Node 22 (from the npm registry, under .tools/), the npm
-# packages (exact pins from package-lock.json), PostgreSQL for the integration tests (Debian
-# package, when run as root and missing), the Python virtualenv (.venv) with the server's
-# pinned requirements plus the store emulators, and actionlint (built with Go, when Go is there).
+# packages (exact pins from package-lock.json), PostgreSQL and Chromium for the integration
+# tests (Debian packages, when run as root and missing), the Python virtualenv (.venv) with
+# the server's pinned requirements plus the store emulators, and actionlint (built with Go,
+# when Go is there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,16 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
     else
         echo "!! PostgreSQL server binaries not found: sudo apt-get install postgresql (needed by npm run test:integration)"
+    fi
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "== installing Chromium (Debian package) for the single sign-on integration test"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "!! Chromium not found: sudo apt-get install chromium (needed by npm run test:integration)"
     fi
 fi
 

@@ -47,6 +47,8 @@ export function parseAccess(c: Collector, input: AccessInput): AuthSpec | undefi
     if (raw.sso === undefined && input.ssoClientSecretSet) {
         c.add("ssoClientSecret", "is set, but mlflow:sso is not", "only with mlflow:sso", configRmCommand(c.stack, "ssoClientSecret"));
     }
+    // READ in both modes (MLflow's own default). mlflow-oidc-auth's own is NO_PERMISSIONS, but under it
+    // MLflow 3.17's experiments page kept re-rendering for a user who could see no experiment (README).
     const defaultPermission = parsePermission(c, "defaultPermission", raw.defaultPermission ?? DEFAULT_PERMISSION, DEFAULT_PERMISSION);
     const users = parseUsers(c, raw.users, input.adminUsername);
     const grants = parseGrants(c, raw.grants, namesIn(raw.users));

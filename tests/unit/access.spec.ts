@@ -73,6 +73,7 @@ describe("access: users, grants, default permission, single sign-on", () => {
             const { spec } = parseConfig(input("staging", { sso: SSO }, { ssoClientSecret: "s" }));
             assert.deepStrictEqual(spec.auth.sso, { issuer: "https://login.example.com/tenant/v2.0", clientId: "mlflow-client", scopes: ["openid", "email", "profile"], groupsClaim: "groups", allowedGroups: ["mlflow-users"], adminGroups: ["mlflow-admins"] });
             assert.strictEqual(spec.auth.enabled, false);
+            assert.strictEqual(spec.auth.defaultPermission, "READ");
             const both = refusal(input("staging", { sso: SSO, auth: true }, { ssoClientSecret: "s" }));
             assert.match(both, /mlflow:auth: is true while mlflow:sso is set[^\n]*\n\s+Fix: pulumi config set mlflow:auth false/);
             assert.match(refusal(input("staging", { sso: SSO })), /mlflow:ssoClientSecret: is not set, but mlflow:sso is[^\n]*\n\s+Fix: pulumi config set --secret mlflow:ssoClientSecret/);

@@ -7,14 +7,8 @@ import { buildServerContract, ServerContract } from "../../../components/contrac
 import { localArtifactsContract, postgresBackendContract, sqliteBackendContract } from "../../../components/stores/contracts";
 import { BackendSpec } from "../../../components/config/spec";
 import { BackendStoreContract } from "../../../components/stores/types";
-import { entrypointProcess, RunningServer, waitForHealth } from "../server";
-import { PYTHON, Postgres, psql, startProcess, waitForPort, workDir } from "../services";
-
-/**
- * The interpreter of the server. mlflow-oidc-auth 11.0.2 does not import on Python 3.11 (see
- * explainFailure), so this may point at another environment with the same requirements.
- */
-export const SSO_PYTHON = process.env.MLFLOW_SSO_PYTHON ?? PYTHON;
+import { RunningServer, runContract } from "../server";
+import { Postgres, psql, workDir } from "../services";
 
 export interface SsoServerOptions {
     name: string;
@@ -76,30 +70,9 @@ export function ssoServerContract(opts: SsoServerOptions): ServerContract {
     });
 }
 
-/** A hint for the one start failure that is not this project's doing. */
-function explainFailure(log: string): string {
-    if (!log.includes("mutable default <class 'mappingproxy'>")) {
-        return "";
-    }
-    return (
-        "\nmlflow-oidc-auth does not import on this Python (its permission_kinds.py gives a dataclass field a " +
-        "MappingProxyType default, which Python 3.11 refuses and 3.12 accepts). Run this spec with " +
-        "MLFLOW_SSO_PYTHON=<python of a 3.12+ environment with components/image/requirements.txt>."
-    );
-}
-
-/** Starts the contract's server with SSO_PYTHON and resolves once /health answers 200. */
+/** Starts the contract's server through the image's entrypoint; resolves once /health answers 200. */
 export async function startSsoServer(opts: SsoServerOptions): Promise<SsoServer> {
     const contract = ssoServerContract(opts);
-    const { env, args } = entrypointProcess(opts.name, contract, { dataDir: workDir(`${opts.name}-data`) });
-    const service = startProcess(`mlflow-${opts.name}`, SSO_PYTHON, args, env);
-    try {
-        await waitForPort(contract.port, 120000, `mlflow server (${opts.name})`, service.proc);
-        await waitForHealth(contract.port, 120000, service);
-    } catch (e) {
-        await service.stop();
-        const log = service.log();
-        throw new Error(`${String(e)}${explainFailure(log)}\n--- server log ---\n${log.slice(-4000)}`);
-    }
-    return { service, contract, url: `http://127.0.0.1:${contract.port}`, port: contract.port, stop: () => service.stop() };
+    const server = await runContract(opts.name, contract, { dataDir: workDir(`${opts.name}-data`) });
+    return { ...server, contract };
 }
