@@ -172,6 +172,36 @@ describe("staging and prod variants beside dev on one Docker host", function () 
         await record(staging);
     });
 
+    it("staging to single sign-on and back through the engine: the SSO image serves, nothing answers without sign-in, the runs remain", async function () {
+        const clientSecret = `e2e-sso-client-secret-${s.ws.id}`;
+        s.secretsSet.push(clientSecret);
+        await staging.configSet("mlflow:auth", "false");
+        // No provider on the Docker network: signing in is the integration test's (tests/integration/sso.spec.ts).
+        await staging.configSetPath("mlflow:sso.issuer", "http://127.0.0.1:9");
+        await staging.configSetPath("mlflow:sso.clientId", "mlflow-e2e");
+        await staging.configSetPath("mlflow:sso.allowedGroups[0]", "mlflow-users");
+        await staging.configSetPath("mlflow:sso.adminGroups[0]", "mlflow-admins");
+        await staging.configSetSecret("mlflow:ssoClientSecret", clientSecret);
+        await staging.upClean();
+        await waitHealthy(stagingUrl);
+        assert.strictEqual(await staging.output("ssoRedirectUri"), `${stagingUrl}/callback`);
+        assert.strictEqual((await searchExperiments(stagingUrl)).status, 401, "nothing without sign-in");
+        assert.strictEqual((await searchExperiments(stagingUrl, stagingAdmin)).status, 401, "basic auth's admin password is no SSO credential");
+        const server = `mlflow-${staging.name}-server`;
+        assert.match(containerLogs(server), /single sign-on database: schema current/);
+        assert.match(docker(["exec", server, "pip", "show", "mlflow-oidc-auth"]), /^Version: 10\.2\.0$/m, "the SSO image has the pinned app");
+        await record(staging);
+
+        await staging.configRm("mlflow:sso");
+        await staging.configRm("mlflow:ssoClientSecret");
+        await staging.configSet("mlflow:auth", "true");
+        await staging.upClean();
+        await waitHealthy(stagingUrl);
+        assert.strictEqual((await searchExperiments(stagingUrl, stagingAdmin)).status, 200, "basic auth is back with its accounts");
+        await verifyRun(stagingUrl, stagingRun, stagingAdmin);
+        await record(staging);
+    });
+
     it(`an MLflow upgrade through Pulumi: ${previousMlflowVersion()} -> ${MLFLOW_VERSION} rebuilds the image, upgrades the schema once, keeps the runs`, async function () {
         await logRun(prodUrl, prodRun, prodAdmin);
         const server = `mlflow-${prod.name}-server`;
