@@ -32,25 +32,18 @@ else
     echo "$want" >"$stamp"
 fi
 
-if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+# A Debian package the integration tests need: installed when run as root, else named.
+debian_package() { # package, what it is for
     if [ "$(id -u)" = 0 ]; then
-        echo "== installing PostgreSQL (Debian package) for the integration tests"
+        echo "== installing $1 (Debian package) for $2"
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
     else
-        echo "!! PostgreSQL server binaries not found: sudo apt-get install postgresql (needed by npm run test:integration)"
+        echo "!! $1 not found: sudo apt-get install $1 (needed by npm run test:integration)"
     fi
-fi
-
-if [ ! -x /usr/bin/chromium ]; then
-    if [ "$(id -u)" = 0 ]; then
-        echo "== installing Chromium (Debian package) for the single sign-on integration test"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    else
-        echo "!! Chromium not found: sudo apt-get install chromium (needed by npm run test:integration)"
-    fi
-fi
+}
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || debian_package postgresql "the integration tests"
+[ -x /usr/bin/chromium ] || debian_package chromium "the single sign-on integration test"
 
 if [ ! -x .venv/bin/python ]; then
     echo "== creating .venv"
