@@ -22,11 +22,24 @@ export const UNDER_LOAD_MIB: Record<"auth" | "noAuth", Record<"off" | "on", ByWo
 /** The dedicated job-runner instance (one worker, MLflow's executor engine, the periodic consumer). */
 export const JOB_RUNNER_INSTANCE_MIB: Record<"auth" | "noAuth", number> = { noAuth: 742, auth: 758 };
 
+/**
+ * Single sign-on (mlflow-oidc-auth) on top of the auth figures, per worker process: measured
+ * after start, idle, 1 worker +41 MiB (469 vs 428 MiB PSS) and 2 workers +63 MiB (689 vs 626);
+ * 41 per worker covers both. Not measured under load (the benchmark's clients use basic auth).
+ */
+export const SSO_EXTRA_MIB_PER_WORKER = 41;
+
 /** Every platform's default memory is at least this multiple of the footprint. */
 export const HEADROOM = 1.3;
 
-/** Under-load PSS of one server instance: measured for 1, 2 and 4 workers, linear beyond. */
-export function footprintMiB(workers: number, jobRunner: JobRunnerMode, auth: boolean, role: ServerRole = "server"): number {
+/**
+ * Under-load PSS of one server instance: measured for 1, 2 and 4 workers, linear beyond. `auth`:
+ * any sign-in; `sso`: it is single sign-on, which adds SSO_EXTRA_MIB_PER_WORKER.
+ */
+export function footprintMiB(workers: number, jobRunner: JobRunnerMode, auth: boolean, role: ServerRole = "server", sso = false): number {
+    if (sso) {
+        return footprintMiB(workers, jobRunner, true, role) + SSO_EXTRA_MIB_PER_WORKER * (role === "job-runner" ? 1 : workers);
+    }
     const table = UNDER_LOAD_MIB[auth ? "auth" : "noAuth"];
     if (role === "job-runner") {
         return JOB_RUNNER_INSTANCE_MIB[auth ? "auth" : "noAuth"];
@@ -73,6 +86,6 @@ export function checkMemory(c: { add(key: string, given: string, allowed: string
     }
 }
 
-export function describeRun(workers: number, jobRunner: JobRunnerMode, auth: boolean): string {
-    return `${workers} worker${workers === 1 ? "" : "s"}, ${auth ? "auth" : "no auth"}, job runner ${jobRunner}`;
+export function describeRun(workers: number, jobRunner: JobRunnerMode, auth: boolean, sso = false): string {
+    return `${workers} worker${workers === 1 ? "" : "s"}, ${sso ? "single sign-on" : auth ? "auth" : "no auth"}, job runner ${jobRunner}`;
 }

@@ -123,6 +123,7 @@ export function parseConfig(input: ParseInput): ParseResult {
     }
     // Either app checks every request against a database of its own: sized alike.
     const authEnabled = access ? access.enabled || access.sso !== undefined : undefined;
+    const sso = access?.sso !== undefined;
     // `protect` + `retainOnDelete` on the stack's data (volumes, databases, buckets, vaults).
     const protectData = parseBool(c, "protectData", raw.protectData, input.stack === "prod");
     const allowedHosts = parseHosts(c, raw.allowedHosts);
@@ -133,7 +134,7 @@ export function parseConfig(input: ParseInput): ParseResult {
     const image = parseImage(c, raw.image);
     const server =
         workers !== undefined && jobRunner !== undefined && authEnabled !== undefined
-            ? { footprintMiB: footprintMiB(workers, jobRunner, authEnabled), running: describeRun(workers, jobRunner, authEnabled) }
+            ? { footprintMiB: footprintMiB(workers, jobRunner, authEnabled, "server", sso), running: describeRun(workers, jobRunner, authEnabled, sso) }
             : undefined;
     const platformCtx: PlatformParseContext = { stack: input.stack, providerConfig: input.providerConfig ?? {}, production: input.stack === "prod", authEnabled, server };
     const backend = parseBackend(c, raw.backend, input, platformCtx);

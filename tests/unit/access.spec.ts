@@ -5,6 +5,7 @@ import { parseConfig, ParseInput, SecretKey } from "../../components/config/pars
 import { buildServerContract } from "../../components/contract";
 import { dockerPlatformFacts } from "../../components/platform/docker/platform";
 import { localArtifactsContract, sqliteBackendContract } from "../../components/stores/contracts";
+import { describeRun, footprintMiB, HEADROOM, SSO_EXTRA_MIB_PER_WORKER } from "../../components/config/footprint";
 import { refusal } from "./fixtures";
 
 function input(stack: string, raw: Record<string, unknown>, secrets: Partial<Record<SecretKey, string>> = {}): ParseInput {
@@ -93,6 +94,18 @@ describe("access: users, grants, default permission, single sign-on", () => {
             // A provider on this machine may speak plain HTTP (a local test provider).
             assert.doesNotThrow(() => parseConfig(input("dev", { sso: { ...SSO, issuer: "http://127.0.0.1:9000" } }, { ssoClientSecret: "s" })));
         });
+    });
+
+    it("single sign-on's measured extra memory counts in every cloud default", () => {
+        assert.strictEqual(footprintMiB(1, "off", true, "server", true), footprintMiB(1, "off", true) + SSO_EXTRA_MIB_PER_WORKER);
+        assert.strictEqual(footprintMiB(2, "off", false, "server", true), footprintMiB(2, "off", true) + 2 * SSO_EXTRA_MIB_PER_WORKER);
+        const providers = { "aws:region": "eu-west-1", "gcp:project": "test-project", "gcp:region": "europe-west1", "azure-native:location": "westeurope" };
+        const sso = { sso: SSO };
+        const gcp = parseConfig({ ...input("staging", { platform: "gcp", backend: "cloudsql", artifacts: "gcs", ...sso }, { ssoClientSecret: "s" }), providerConfig: providers }).spec;
+        assert.ok(gcp.gcp!.memoryMiB >= footprintMiB(1, "off", true, "server", true) * HEADROOM, `GCP ${gcp.gcp!.memoryMiB} MiB`);
+        const aws = parseConfig({ ...input("staging", { platform: "aws", backend: "rds", artifacts: "s3", ...sso }, { ssoClientSecret: "s" }), providerConfig: providers }).spec;
+        assert.ok(aws.aws!.memory >= footprintMiB(1, "off", true, "server", true) * HEADROOM, `AWS ${aws.aws!.memory} MiB`);
+        assert.strictEqual(describeRun(1, "off", true, true), "1 worker, single sign-on, job runner off");
     });
 
     describe("contract", () => {

@@ -81,7 +81,7 @@ export function deployOnAws(ctx: PlatformContext): PlatformResult {
     const dedicated = spec.jobRunner === "dedicated";
     const contract = buildServerContract({ ...stores, role: dedicated ? "web" : "server" });
     const jobRunner = dedicated
-        ? { contract: buildServerContract({ ...stores, role: "job-runner" }), memory: defaultFargateMemory(aws.cpu, footprintMiB(1, "dedicated", signInRequired(spec.auth), "job-runner")) }
+        ? { contract: buildServerContract({ ...stores, role: "job-runner" }), memory: defaultFargateMemory(aws.cpu, footprintMiB(1, "dedicated", signInRequired(spec.auth), "job-runner", spec.auth.sso !== undefined)) }
         : undefined;
     const taskSecrets = new AwsSecrets(`${name}-secrets`, { namePrefix: spec.namePrefix, values: contract.secretEnv, protectData: spec.protectData }, opts);
     const image = new AwsImage(`${name}-image`, { source: contract.image, namePrefix: spec.namePrefix }, opts);

@@ -104,7 +104,7 @@ export function deployOnAzure(ctx: PlatformContext): PlatformResult {
     const dedicated = spec.jobRunner === "dedicated";
     const contract = buildServerContract({ ...stores, role: dedicated ? "web" : "server" });
     const jobRunner = dedicated
-        ? { contract: buildServerContract({ ...stores, role: "job-runner" }), cpu: defaultContainerAppsCpu("0.5", footprintMiB(1, "dedicated", signInRequired(spec.auth), "job-runner")) }
+        ? { contract: buildServerContract({ ...stores, role: "job-runner" }), cpu: defaultContainerAppsCpu("0.5", footprintMiB(1, "dedicated", signInRequired(spec.auth), "job-runner", spec.auth.sso !== undefined)) }
         : undefined;
 
     let image: pulumi.Input<string>;

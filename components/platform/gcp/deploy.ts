@@ -125,7 +125,7 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
                 secretRefs: secretStore.refs,
                 vpc,
                 dependsOn: [...waitFor, ...identity.grants, ...secretStore.grants],
-                jobRunnerMemoryMiB: defaultCloudRunMemory(gcp.cpu, footprintMiB(1, "dedicated", signInRequired(spec.auth), "job-runner")),
+                jobRunnerMemoryMiB: defaultCloudRunMemory(gcp.cpu, footprintMiB(1, "dedicated", signInRequired(spec.auth), "job-runner", spec.auth.sso !== undefined)),
             },
             { parent },
         );
