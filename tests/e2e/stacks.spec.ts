@@ -175,6 +175,7 @@ describe("staging and prod variants beside dev on one Docker host", function () 
     it("staging to single sign-on and back through the engine: the SSO image serves, nothing answers without sign-in, the runs remain", async function () {
         const clientSecret = `e2e-sso-client-secret-${s.ws.id}`;
         s.secretsSet.push(clientSecret);
+        await staging.configRm("mlflow:users"); // basic-auth accounts: refused with SSO
         await staging.configSet("mlflow:auth", "false");
         // No provider on the Docker network: signing in is the integration test's (tests/integration/sso.spec.ts).
         await staging.configSetPath("mlflow:sso.issuer", "http://127.0.0.1:9");
