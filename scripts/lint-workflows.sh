@@ -36,4 +36,10 @@ fi
 echo "== actionlint $ACTIONLINT_VERSION on .github/workflows"
 # (actionlint also checks run: scripts with shellcheck and pyflakes when they are on PATH.)
 "$BIN" -no-color .github/workflows/*.yml
+if command -v shellcheck >/dev/null; then
+    echo "== shellcheck on .github/scripts"
+    shellcheck -x .github/scripts/*.sh
+else
+    echo "!! shellcheck not found (apt-get install shellcheck): the workflows' scripts were not checked" >&2
+fi
 echo "== workflows lint clean"

@@ -32,18 +32,19 @@ else
     echo "$want" >"$stamp"
 fi
 
-# A Debian package the integration tests need: installed when run as root, else named.
+# A Debian package the tests need: installed when run as root, else named.
 debian_package() { # package, what it is for
     if [ "$(id -u)" = 0 ]; then
         echo "== installing $1 (Debian package) for $2"
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
     else
-        echo "!! $1 not found: sudo apt-get install $1 (needed by npm run test:integration)"
+        echo "!! $1 not found: sudo apt-get install $1 (needed by $2)"
     fi
 }
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || debian_package postgresql "the integration tests"
 [ -x /usr/bin/chromium ] || debian_package chromium "the single sign-on integration test"
+command -v shellcheck >/dev/null || debian_package shellcheck "the workflow lint (the workflows' scripts)"
 
 if [ ! -x .venv/bin/python ]; then
     echo "== creating .venv"
