@@ -33,10 +33,11 @@ else
 fi
 
 # A Debian package the tests need: installed when run as root, else named.
+apt_updated=""
 debian_package() { # package, what it is for
     if [ "$(id -u)" = 0 ]; then
         echo "== installing $1 (Debian package) for $2"
-        apt-get update -qq
+        [ -n "$apt_updated" ] || { apt-get update -qq && apt_updated=1; }
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
     else
         echo "!! $1 not found: sudo apt-get install $1 (needed by $2)"
