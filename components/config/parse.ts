@@ -10,6 +10,7 @@ import { closest, Collector, parseBool, parseInteger, parseTyped, PlatformParseC
 import { capRequests, resolveDbPool } from "./connections";
 import { describeRun, footprintMiB } from "./footprint";
 import { parseGcpSettings } from "./gcp";
+import { parseOperations } from "./operations";
 import { checkJobRunner, InstanceBounds, parseJobRunner } from "./jobRunner";
 import { ConfigError, configRmCommand, show } from "./problems";
 import { hostOfDockerUrl, parseExtraArgs, parseExtraEnv, parseHosts, parseImage, parseOrigins, parsePublicHost } from "./serverKeys";
@@ -62,6 +63,10 @@ export const PLAIN_KEYS = [
     "aws",
     "azure",
     "gcp",
+    "gc",
+    "backup",
+    "alerts",
+    "restore",
 ] as const;
 
 export const DEFAULT_PORTS: Record<string, number> = { dev: 5000, staging: 5001, prod: 5002 };
@@ -152,6 +157,11 @@ export function parseConfig(input: ParseInput): ParseResult {
         cloud.gcp = { ...cloud.gcp, concurrency: capRequests(c, cloud.gcp.concurrency, parseTyped(raw.gcp)?.concurrency !== undefined, dbPool) };
     }
 
+    const ops = parseOperations(c, { raw, platform, backend: backend?.type, artifacts: artifacts?.type });
+    if (ops && !ops.backup && protectData && platform === "docker" && backend?.type !== undefined) {
+        c.warnings.push(`mlflow:backup is not set on a stack whose data is protected: nothing copies its database and artifacts anywhere (README: Operations). ${c.set("backup.destination", "/srv/backups/mlflow")}`);
+    }
+
     if (platform && backend && artifacts) {
         checkCombination(c, platform, backend, artifacts, input);
     }
@@ -179,6 +189,7 @@ export function parseConfig(input: ParseInput): ParseResult {
         backend,
         artifacts,
         protectData: protectData!,
+        ops: ops!,
         ...cloud,
     };
     return { spec, warnings: c.warnings };

@@ -6,6 +6,7 @@ import type { AwsSpec } from "./aws";
 import type { AzurePostgresBackendSpec, AzureSpec } from "./azure";
 import type { CloudSqlBackendSpec, GcpSpec } from "./gcp";
 import type { JobRunnerMode } from "./jobRunner";
+import type { OperationsSpec } from "./operations";
 
 export const PLATFORMS = ["docker", "aws", "azure", "gcp"] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -189,6 +190,8 @@ export interface DeploymentSpec {
     artifacts: ArtifactsSpec;
     /** Production turns on what protects data (`protect`, deletion protection...). */
     protectData: boolean;
+    /** Garbage collection, backups, alerts and a restore (components/config/operations.ts). */
+    ops: OperationsSpec;
     /** Settings of the cloud platform in use (`mlflow:aws`, `mlflow:azure`, `mlflow:gcp`). */
     aws?: AwsSpec;
     azure?: AzureSpec;
