@@ -9,7 +9,7 @@ import { AuthSecrets, basicAuthContract, SsoSecrets, ssoContract } from "./authC
 import { jobRunnerEnv, ServerRole } from "./config/jobRunner";
 import { DeploymentSpec } from "./config/spec";
 import { ArtifactStoreContract, BackendStoreContract, combine, Value } from "./stores/types";
-import { MLFLOW_BASE_IMAGE } from "./versions";
+import { MLFLOW_BASE_IMAGE, POSTGRES_IMAGE } from "./versions";
 
 export const HEALTH_PATH = "/health";
 /** The port MLflow listens on inside its container (the host port is mlflow:port). */
@@ -83,7 +83,7 @@ export function imageSource(spec: DeploymentSpec): ImageSource {
         context: IMAGE_CONTEXT,
         dockerfile: path.join(IMAGE_CONTEXT, "Dockerfile"),
         // The single sign-on app only where it is used (it needs MLflow 3.16 or newer).
-        args: { MLFLOW_BASE_IMAGE, MLFLOW_VERSION: spec.mlflowVersion, ...(spec.auth.sso ? { SSO: "true" } : {}) },
+        args: { MLFLOW_BASE_IMAGE, MLFLOW_VERSION: spec.mlflowVersion, POSTGRES_IMAGE, ...(spec.auth.sso ? { SSO: "true" } : {}) },
         // The tag changes with any file of the build context, so each build keeps a tag of its
         // own; the Docker platform runs the built image by ID.
         tag: `${spec.namePrefix}-server:${spec.mlflowVersion}-${imageContextHash()}${spec.auth.sso ? "-sso" : ""}`,

@@ -4,7 +4,7 @@
 // Pure: no resources.
 
 import { Cron } from "./config/operations";
-import { DeploymentSpec } from "./config/spec";
+import { DATA_MOUNT, DeploymentSpec } from "./config/spec";
 import { ImageSource, imageSource } from "./contract";
 import { ArtifactStoreContract, BackendStoreContract, Value } from "./stores/types";
 
@@ -67,6 +67,8 @@ export function backupJobContract({ spec, backend, artifacts }: OpsInput): JobCo
         MLFLOW_DEPLOY_BACKUP_DESTINATION: backup.destinationKind === "directory" ? BACKUP_MOUNT : backup.destination,
         MLFLOW_DEPLOY_BACKUP_KEEP: String(backup.keep),
         MLFLOW_DEPLOY_MLFLOW_VERSION: spec.mlflowVersion,
+        // A restore moves what it replaces aside, onto the data volume.
+        MLFLOW_DEPLOY_RESTORE_ASIDE: `${DATA_MOUNT}/.pre-restore`,
     };
     if (spec.artifacts.type === "local") env.MLFLOW_DEPLOY_LOCAL_ARTIFACTS = spec.artifacts.path;
     return { image: imageSource(spec), args: ["--backup"], env, secretEnv, schedule: backup.schedule };

@@ -23,6 +23,8 @@ export function stackOutputs(deployment: Deployment): StackOutputs {
         artifactStore: deployment.result.artifactStore,
         /** host:port of the managed database the program runs. */
         databaseEndpoint: deployment.result.databaseEndpoint,
+        /** Docker: the stack's containers, {server, jobs?, ops?} as JSON. */
+        containers: deployment.result.containers,
     };
     const present: StackOutputs = {};
     for (const [name, value] of Object.entries(all)) {

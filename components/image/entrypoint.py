@@ -27,6 +27,8 @@ A failure in any of these steps exits non-zero with one clear message (never the
 or a password) instead of starting a server that cannot serve.
 
 `entrypoint.py --healthcheck PORT` exits 0 when the server answers on /health.
+`entrypoint.py --gc | --backup | --restore NAME | --list-backups | --scheduler | --ops-health`
+runs a scheduled job instead of the server (ops.py, backup.py).
 `entrypoint.py --prepare-only` does every step above and exits without starting the server (a
 one-off upgrade task before a rollout, or a check).
 """
@@ -51,6 +53,8 @@ SCHEMA_LOCK_KEY = int.from_bytes(b"mlflowdb", "big")
 
 # Set by the contract on the web replicas of mlflow:jobRunner "dedicated" (see submit_jobs_only).
 SUBMIT_ONLY_ENV = "MLFLOW_DEPLOY_SUBMIT_JOBS_ONLY"
+# The scheduled jobs' commands (ops.py COMMANDS), read here without importing MLflow.
+OPS_COMMANDS = ("--gc", "--backup", "--restore", "--list-backups", "--scheduler")
 # Seconds the basic-auth app caches a successful password check (its ini's auth_cache_ttl_seconds).
 AUTH_CACHE_ENV = "MLFLOW_AUTH_CACHE_TTL_SECONDS"
 
@@ -381,6 +385,12 @@ def healthcheck(port: str) -> int:
 def main(argv: list) -> int:
     if argv[:1] == ["--healthcheck"]:
         return healthcheck(argv[1] if len(argv) > 1 else "5000")
+    if argv[:1] == ["--ops-health"]:
+        import ops
+
+        return ops.health()
+    if argv[:1] and argv[0].startswith("--") and argv[0] in OPS_COMMANDS:
+        return run_ops(argv)
     prepare_only = argv[:1] == ["--prepare-only"]
 
     # The environment itself, not a copy: MLflow runs in this process (serve) and some of its
@@ -404,6 +414,23 @@ def main(argv: list) -> int:
         log("databases prepared (--prepare-only: not starting the server)")
         return 0
     return serve(argv, env)
+
+
+def run_ops(argv: list) -> int:
+    """A scheduled job (ops.py): with the server's secrets, without preparing or starting it."""
+    import ops
+
+    env = os.environ
+    load_secret_files(env)
+    secrets = secret_strings(env)
+    workdir = tempfile.mkdtemp(prefix="mlflow-deploy-")
+    os.chmod(workdir, 0o700)
+    try:
+        configure_gcp(env, workdir)
+        return ops.main(argv, env)
+    except Exception:  # noqa: BLE001 - one clear, redacted message
+        log(f"{argv[0][2:]} FAILED:\n" + redact(traceback.format_exc(), secrets))
+        return 1
 
 
 def serve(argv: list, env: dict) -> int:

@@ -31,6 +31,8 @@ export interface PlatformResult {
     artifactStore?: pulumi.Output<string>;
     /** host:port of the managed database, when the program runs one. */
     databaseEndpoint?: pulumi.Output<string>;
+    /** Docker: the stack's container names as JSON {server, jobs?, ops?} (npm run restore reads it). */
+    containers?: pulumi.Output<string>;
 }
 
 /** Wires backend store, artifact store, contract and platform for one kind of platform. */

@@ -16,6 +16,9 @@ export function plain(v: Value): string {
     return v;
 }
 
+/** What the entrypoint runs: a server contract, or a scheduled job's (components/opsContract.ts). */
+export type EntrypointRun = Pick<ServerContract, "args" | "env" | "secretEnv">;
+
 export interface RunningServer {
     service: Service;
     url: string;
@@ -36,7 +39,7 @@ function mount(value: string, dataDir: string): string {
 }
 
 /** The process the Docker platform would start: the entrypoint, the contract's args, secrets as files. */
-export function entrypointProcess(name: string, contract: ServerContract, opts: RunOptions, extraArgs: string[] = []): { env: NodeJS.ProcessEnv; args: string[] } {
+export function entrypointProcess(name: string, contract: EntrypointRun, opts: RunOptions, extraArgs: string[] = []): { env: NodeJS.ProcessEnv; args: string[] } {
     const secretsDir = workDir(`${name}-secrets`);
     for (const [key, value] of Object.entries(contract.secretEnv)) {
         const file = path.join(secretsDir, key);
@@ -72,7 +75,7 @@ export async function runContract(name: string, contract: ServerContract, opts: 
  * Runs the entrypoint with the contract until it exits by itself (a failed preparation, or
  * `--prepare-only` in extraArgs); fails if it is still running after timeoutMs.
  */
-export async function runEntrypointToExit(name: string, contract: ServerContract, opts: RunOptions, extraArgs: string[], timeoutMs: number): Promise<{ code: number | null; log: string; seconds: number }> {
+export async function runEntrypointToExit(name: string, contract: EntrypointRun, opts: RunOptions, extraArgs: string[], timeoutMs: number): Promise<{ code: number | null; log: string; seconds: number }> {
     const { env, args } = entrypointProcess(name, contract, opts, extraArgs);
     const started = Date.now();
     const service = startProcess(`mlflow-${name}`, PYTHON, args, env);

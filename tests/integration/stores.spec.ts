@@ -4,36 +4,15 @@ import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { parseConfig } from "../../components/config/parse";
 import { DeploymentSpec } from "../../components/config/spec";
 import { buildServerContract, ServerContract } from "../../components/contract";
 import { dockerPlatformFacts } from "../../components/platform/docker/platform";
-import {
-    azureBlobArtifactsContract,
-    gcsArtifactsContract,
-    localArtifactsContract,
-    postgresBackendContract,
-    s3ArtifactsContract,
-    sqliteBackendContract,
-} from "../../components/stores/contracts";
-import { ArtifactStoreContract, BackendStoreContract } from "../../components/stores/types";
 import { basicAuth, python, request, runContract } from "./server";
-import { AZURITE_ACCOUNT, freePort, Postgres, psql, resetWorkRoot, startAzurite, startGcsEmulator, startMoto, startPostgres, Service, workDir } from "./services";
+import { freePort, resetWorkRoot, workDir } from "./services";
+import { ArtifactKind, artifactStore, BackendKind, backendStore, DB_PASSWORD, lastJson, stackConfig, startStores, stopStores, storeEnv, Stores } from "./storeFixtures";
 
-const DB_PASSWORD = "p@ss:w/rd?#%& x"; // every character that breaks a naive URI
 const ADMIN_PASSWORD = "Adm1n: p@ss/?#%&";
-const AWS_KEYS = { accessKeyId: "AKIAINTEGRATIONTEST", secretAccessKey: "integration/secret+key" };
 const ARTIFACT_BYTES = 5 * 1024 * 1024;
-
-type BackendKind = "sqlite" | "postgres";
-type ArtifactKind = "local" | "s3" | "azure-blob" | "gcs";
-
-interface Stores {
-    pg: Postgres;
-    moto: { service: Service; endpoint: string };
-    azurite: { service: Service; connectionString: string };
-    gcs: { service: Service; host: string };
-}
 
 const COMBINATIONS: { backend: BackendKind; artifacts: ArtifactKind; auth: boolean }[] = [
     { backend: "sqlite", artifacts: "local", auth: false }, // the dev stack's contract
@@ -52,15 +31,10 @@ describe("every store combination against a real MLflow", function () {
     before(async function () {
         this.timeout(120000);
         resetWorkRoot();
-        const [pg, moto, azurite, gcs] = await Promise.all([startPostgres(), startMoto(), startAzurite(), startGcsEmulator()]);
-        stores = { pg, moto, azurite, gcs };
+        stores = await startStores();
     });
 
-    after(async () => {
-        if (stores) {
-            await Promise.all([stores.pg.service.stop(), stores.moto.service.stop(), stores.azurite.service.stop(), stores.gcs.service.stop()]);
-        }
-    });
+    after(() => stopStores(stores));
 
     COMBINATIONS.forEach((combo, index) => {
         const id = `c${index}-${combo.backend}-${combo.artifacts}`;
@@ -71,49 +45,9 @@ describe("every store combination against a real MLflow", function () {
     });
 });
 
-/** Environment that lets the store's own SDK reach the stand-in (store-side checks only). */
-function storeEnv(kind: ArtifactKind, stores: Stores): Record<string, string> {
-    switch (kind) {
-        case "s3":
-            return { MLFLOW_S3_ENDPOINT_URL: stores.moto.endpoint, AWS_ACCESS_KEY_ID: AWS_KEYS.accessKeyId, AWS_SECRET_ACCESS_KEY: AWS_KEYS.secretAccessKey, AWS_DEFAULT_REGION: "us-east-1" };
-        case "azure-blob":
-            return { AZURE_STORAGE_CONNECTION_STRING: stores.azurite.connectionString };
-        case "gcs":
-            return { STORAGE_EMULATOR_HOST: stores.gcs.host };
-        default:
-            return {};
-    }
-}
-
 async function checkCombination(stores: Stores, id: string, backendKind: BackendKind, artifactKind: ArtifactKind, auth: boolean): Promise<void> {
     const port = await freePort();
-    const storeName = id.replace(/[^a-z0-9]/g, "");
-    const rawArtifacts: Record<string, unknown> = { type: artifactKind };
-    if (artifactKind === "s3") {
-        rawArtifacts.bucket = `mlflow-it-${storeName}`;
-        rawArtifacts.endpointUrl = stores.moto.endpoint; // the store's endpoint: the one thing pointed at a stand-in
-        rawArtifacts.region = "us-east-1";
-    } else if (artifactKind === "azure-blob") {
-        rawArtifacts.storageAccount = AZURITE_ACCOUNT;
-        rawArtifacts.container = `mlflow-it-${storeName}`;
-    } else if (artifactKind === "gcs") {
-        rawArtifacts.bucket = `mlflow-it-${storeName}`;
-    }
-    const rawBackend = backendKind === "sqlite" ? { type: "sqlite" } : { type: "postgres", mode: "container", database: `mlflow_${storeName}`, authDatabase: `mlflow_${storeName}_auth`, user: `mlflow_${storeName}` };
-    const secretsSet = new Set<"awsAccessKeyId" | "awsSecretAccessKey" | "azureStorageConnectionString">();
-    if (artifactKind === "s3") {
-        secretsSet.add("awsAccessKeyId").add("awsSecretAccessKey");
-    }
-    if (artifactKind === "azure-blob") {
-        secretsSet.add("azureStorageConnectionString");
-    }
-    const { spec } = parseConfig({ project: "mlflow", stack: "dev", raw: { port, auth: auth, backend: rawBackend, artifacts: rawArtifacts }, secretsSet });
-
-    // The "existing" stores the program points at.
-    if (artifactKind !== "local") {
-        const created = await python("store_check.py", ["create", artifactKind, String(rawArtifacts.bucket ?? rawArtifacts.container)], storeEnv(artifactKind, stores));
-        assert.strictEqual(created.code, 0, created.stderr);
-    }
+    const { spec } = await stackConfig(stores, id, backendKind, artifactKind, { port, auth });
     const backend = backendStore(spec, stores);
     const artifacts = artifactStore(spec, stores);
     const contract = buildServerContract({
@@ -152,35 +86,6 @@ async function checkCombination(stores: Stores, id: string, backendKind: Backend
         assert.strictEqual(again.code, 0, `after restart: ${again.stdout}\n${again.stderr.slice(-3000)}`);
     } finally {
         await server.stop();
-    }
-}
-
-function backendStore(spec: DeploymentSpec, stores: Stores): BackendStoreContract {
-    if (spec.backend.type === "sqlite") {
-        return sqliteBackendContract(spec.backend);
-    }
-    if (spec.backend.type !== "postgres") {
-        throw new Error("unexpected backend");
-    }
-    // What the PostgreSQL container does on first start: a login role owning the database
-    // (CREATEDB so the entrypoint can add the auth database beside it).
-    const { user, database } = spec.backend;
-    psql(stores.pg, `CREATE ROLE ${user} LOGIN CREATEDB PASSWORD '${DB_PASSWORD.replace(/'/g, "''")}'`);
-    psql(stores.pg, `CREATE DATABASE ${database} OWNER ${user}`);
-    return postgresBackendContract({ host: stores.pg.host, port: stores.pg.port, user, password: DB_PASSWORD, database, authDatabase: spec.backend.authDatabase });
-}
-
-function artifactStore(spec: DeploymentSpec, stores: Stores): ArtifactStoreContract {
-    const a = spec.artifacts;
-    switch (a.type) {
-        case "local":
-            return localArtifactsContract(a.path, a.prefix);
-        case "s3":
-            return s3ArtifactsContract({ bucket: a.bucket!, prefix: a.prefix, endpointUrl: a.endpointUrl, region: a.region, credentials: AWS_KEYS });
-        case "azure-blob":
-            return azureBlobArtifactsContract({ account: a.storageAccount!, container: a.container, prefix: a.prefix, connectionString: stores.azurite.connectionString });
-        case "gcs":
-            return gcsArtifactsContract({ bucket: a.bucket!, prefix: a.prefix });
     }
 }
 
@@ -227,10 +132,4 @@ async function checkBytesLanded(spec: DeploymentSpec, kind: ArtifactKind, stores
     const found = objects.find((o) => o.key === key);
     assert.ok(found, `${key} not in the store; found ${JSON.stringify(objects.map((o) => o.key))}`);
     assert.strictEqual(found.size, ARTIFACT_BYTES);
-}
-
-/** The JSON object a helper prints last (MLflow itself prints progress lines before it). */
-function lastJson(stdout: string): unknown {
-    const lines = stdout.trim().split("\n");
-    return JSON.parse(lines[lines.length - 1]);
 }

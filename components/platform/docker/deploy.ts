@@ -7,6 +7,7 @@ import { ExternalPostgresBackend } from "../../backend/externalPostgres";
 import { PostgresContainerBackend } from "../../backend/postgresContainer";
 import { SqliteBackend } from "../../backend/sqlite";
 import { buildServerContract } from "../../contract";
+import { schedulerContract } from "../../opsContract";
 import { BackendStoreContract } from "../../stores/types";
 import { PlatformContext, PlatformResult } from "../types";
 import { DockerPlatform, dockerFoundation, dockerPlatformFacts } from "./platform";
@@ -44,6 +45,10 @@ export function deployOnDocker(ctx: PlatformContext): PlatformResult {
     const dedicated = spec.jobRunner === "dedicated";
     const contract = buildServerContract({ ...stores, role: dedicated ? "web" : "server" });
     const jobRunner = dedicated ? buildServerContract({ ...stores, role: "job-runner" }) : undefined;
-    const platform = new DockerPlatform(`${name}-platform`, { spec, contract, jobRunner, network: foundation.network, volume: foundation.volume, dependsOn }, { parent });
-    return { url: platform.url, contract, artifactDestination: pulumi.output(artifacts.destination) };
+    const scheduler = schedulerContract({ spec, backend, artifacts });
+    const platform = new DockerPlatform(`${name}-platform`, { spec, contract, jobRunner, scheduler, network: foundation.network, volume: foundation.volume, dependsOn }, { parent });
+    const containers = pulumi
+        .all([platform.container.name, platform.jobRunnerContainer?.name, platform.schedulerContainer?.name])
+        .apply(([server, jobs, ops]) => JSON.stringify({ server, ...(jobs ? { jobs } : {}), ...(ops ? { ops } : {}) }));
+    return { url: platform.url, contract, artifactDestination: pulumi.output(artifacts.destination), containers };
 }

@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONTAINER_PORT, ENTRYPOINT_IN_IMAGE, PlatformFacts, ServerContract } from "../../contract";
 import { DATA_MOUNT, DeploymentSpec } from "../../config/spec";
 import { dockerName } from "../../naming";
+import { BACKUP_MOUNT, JobContract } from "../../opsContract";
+import { Value } from "../../stores/types";
 
 /** Where secrets are mounted as files; the entrypoint turns each into an environment variable. */
 export const SECRETS_DIR = "/run/secrets/mlflow";
@@ -25,6 +27,15 @@ export interface DockerPlatformArgs {
     dependsOn?: pulumi.Resource[];
     /** mlflow:jobRunner "dedicated": the contract of the job-runner instance. */
     jobRunner?: ServerContract;
+    /** The scheduled jobs (mlflow:gc, mlflow:backup): run by one scheduler container. */
+    scheduler?: JobContract;
+}
+
+/** What one container of the stack runs: the server's contract, or a job's. */
+interface ContainerRun {
+    args: Value[];
+    env: Record<string, Value>;
+    secretEnv: Record<string, Value>;
 }
 
 /**
@@ -36,6 +47,8 @@ export class DockerPlatform extends pulumi.ComponentResource {
     readonly container: docker.Container;
     /** mlflow:jobRunner "dedicated": the job-runner container beside the server. */
     readonly jobRunnerContainer?: docker.Container;
+    /** The container that runs gc and backups on their schedules. */
+    readonly schedulerContainer?: docker.Container;
     readonly imageRef: pulumi.Output<string>;
 
     constructor(name: string, args: DockerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -65,20 +78,53 @@ export class DockerPlatform extends pulumi.ComponentResource {
             // mlflow:jobRunner "dedicated": the one instance that runs the jobs (not published).
             this.jobRunnerContainer = this.serverContainer(name, "jobs", args.jobRunner, args, false);
         }
+        if (args.scheduler) {
+            this.schedulerContainer = this.schedulerContainerFor(name, args.scheduler, args);
+        }
 
         this.url = pulumi.output(`http://${spec.publicHost}:${spec.port}`);
         this.registerOutputs({ url: this.url, containerName: this.container.name });
     }
 
+    /**
+     * The scheduler: gc and backups on their schedules, from the server image, with the same
+     * volume, network and secrets. Unhealthy while the last run of a job failed.
+     */
+    private schedulerContainerFor(name: string, job: JobContract, args: DockerPlatformArgs): docker.Container {
+        const { spec } = args;
+        const containerName = dockerName(spec.namePrefix, "ops");
+        const backup = spec.ops.backup;
+        const volumes: docker.types.input.ContainerVolume[] = [{ volumeName: args.volume.name, containerPath: DATA_MOUNT }];
+        if (backup?.destinationKind === "directory") {
+            volumes.push({ hostPath: backup.destination, containerPath: BACKUP_MOUNT });
+        }
+        return new docker.Container(
+            `${name}-ops`,
+            {
+                name: containerName,
+                image: this.imageRef,
+                command: job.args,
+                ...runEnvironment(job),
+                volumes,
+                networksAdvanced: [{ name: args.network.name, aliases: [containerName] }],
+                restart: "unless-stopped",
+                healthcheck: {
+                    tests: ["CMD", "python", ENTRYPOINT_IN_IMAGE, "--ops-health"],
+                    interval: "15s",
+                    timeout: "5s",
+                    retries: 1,
+                    startPeriod: "10s",
+                },
+                wait: true,
+                waitTimeout: 120,
+            },
+            // After the server: it has created the databases' schema the jobs read.
+            { parent: this, dependsOn: [this.container], deleteBeforeReplace: true },
+        );
+    }
+
     private serverContainer(name: string, role: string, contract: ServerContract, args: DockerPlatformArgs, publish: boolean): docker.Container {
         const { spec } = args;
-        const plainEnv = Object.entries(contract.env).map(([k, v]) => pulumi.interpolate`${k}=${v}`);
-        plainEnv.push(pulumi.output(`MLFLOW_SECRETS_DIR=${SECRETS_DIR}`));
-        const secretFiles = Object.entries(contract.secretEnv).map(([k, v]) => ({
-            file: `${SECRETS_DIR}/${k}`,
-            content: pulumi.secret(pulumi.output(v)),
-            permissions: "0400",
-        }));
         const containerName = dockerName(spec.namePrefix, role);
         // A local Docker host serves on loopback only; a remote one on all its interfaces.
         const bindIp = spec.publicHost === "localhost" || spec.publicHost === "127.0.0.1" ? "127.0.0.1" : "0.0.0.0";
@@ -88,8 +134,7 @@ export class DockerPlatform extends pulumi.ComponentResource {
                 name: containerName,
                 image: this.imageRef,
                 command: contract.args,
-                envs: plainEnv,
-                uploads: secretFiles,
+                ...runEnvironment(contract),
                 ports: publish ? [{ internal: contract.port, external: spec.port, ip: bindIp }] : [],
                 volumes: [{ volumeName: args.volume.name, containerPath: DATA_MOUNT }],
                 networksAdvanced: [{ name: args.network.name, aliases: [containerName] }],
@@ -109,6 +154,18 @@ export class DockerPlatform extends pulumi.ComponentResource {
             { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true },
         );
     }
+}
+
+/** Plain variables as the container's environment; secrets as files the entrypoint reads. */
+function runEnvironment(run: ContainerRun): Pick<docker.ContainerArgs, "envs" | "uploads"> {
+    const envs = Object.entries(run.env).map(([k, v]) => pulumi.interpolate`${k}=${v}`);
+    envs.push(pulumi.output(`MLFLOW_SECRETS_DIR=${SECRETS_DIR}`));
+    const uploads = Object.entries(run.secretEnv).map(([k, v]) => ({
+        file: `${SECRETS_DIR}/${k}`,
+        content: pulumi.secret(pulumi.output(v)),
+        permissions: "0400",
+    }));
+    return { envs, uploads };
 }
 
 /** The network and data volume the Docker platform and the Docker-run stores share. */
