@@ -46,6 +46,8 @@ debian_package() { # package, what it is for
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || debian_package postgresql "the integration tests"
 [ -x /usr/bin/chromium ] || debian_package chromium "the single sign-on integration test"
 command -v shellcheck >/dev/null || debian_package shellcheck "the workflow lint (the workflows' scripts)"
+# Without a pulumi on PATH the end-to-end suite builds stand-in base images (scripts/e2e-toolchain.sh).
+command -v pulumi >/dev/null || command -v debootstrap >/dev/null || debian_package debootstrap "the stand-in base images of the end-to-end tests"
 
 if [ ! -x .venv/bin/python ]; then
     echo "== creating .venv"

@@ -156,6 +156,9 @@ def main(argv: list, env: dict) -> int:
     command = argv[0]
     if command == "--scheduler":
         return run_scheduler(env)
+    if command in ("--backup", "--restore", "--list-backups") and not env.get("MLFLOW_DEPLOY_BACKUP_DESTINATION"):
+        log(f"{command[2:]}: this stack has no backup destination: set mlflow:backup (README: Operations)")
+        return 2
     if command == "--list-backups":
         for name in backup.backups(env["MLFLOW_DEPLOY_BACKUP_DESTINATION"]):
             print(name)

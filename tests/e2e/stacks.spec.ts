@@ -44,6 +44,8 @@ describe("staging and prod variants beside dev on one Docker host", function () 
             "mlflow:port": PROD_PORT,
             "mlflow:auth": true,
             "mlflow:protectData": true,
+            // A protected stack without backups gets a warning (README: Operations).
+            "mlflow:backup": { destination: path.join(s.ws.root, "backups", "prod") },
             "mlflow:mlflowVersion": previousMlflowVersion(),
             "mlflow:backend": { type: "sqlite" },
             "mlflow:artifacts": { type: "local" },

@@ -221,7 +221,8 @@ describe("jobRunner dedicated: the Docker platform under mocks", function () {
     const runs: Partial<Record<JobRunnerMode, ProgramRun>> = {};
 
     function mlflowContainers(run: ProgramRun): RegisteredResource[] {
-        return run.byType("docker:index/container:Container").filter((c) => !String(c.inputs.name).endsWith("-postgres"));
+        // Not the database, nor the scheduler of gc and backups.
+        return run.byType("docker:index/container:Container").filter((c) => !/-(postgres|ops)$/.test(String(c.inputs.name)));
     }
     function named(run: ProgramRun, name: string): RegisteredResource {
         const found = run.byType("docker:index/container:Container").filter((c) => c.inputs.name === name);

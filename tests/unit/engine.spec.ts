@@ -34,8 +34,8 @@ describe("facts of the real engine, kept under mocks", function () {
     });
 
     it("a stack exports only the outputs it has: no undefined value (the CLI warns about each)", async () => {
-        assert.deepStrictEqual(Object.keys(runs.dev.outputs).sort(), ["artifactDestination", "trackingUri", "trackingUriExport", "url"]);
-        assert.deepStrictEqual(Object.keys(runs.staging.outputs).sort(), ["adminPassword", "adminUsername", "artifactDestination", "trackingUri", "trackingUriExport", "url"]);
+        assert.deepStrictEqual(Object.keys(runs.dev.outputs).sort(), ["artifactDestination", "containers", "trackingUri", "trackingUriExport", "url"]);
+        assert.deepStrictEqual(Object.keys(runs.staging.outputs).sort(), ["adminPassword", "adminUsername", "artifactDestination", "containers", "trackingUri", "trackingUriExport", "url"]);
         const aws = await runProgram("staging", stackFileConfig("staging"));
         assert.ok(["logs", "artifactStore", "databaseEndpoint"].every((k) => k in aws.outputs), "the clouds export their extra outputs");
         for (const run of [...Object.values(runs), aws]) {
@@ -66,7 +66,7 @@ describe("facts of the real engine, kept under mocks", function () {
     });
 
     it("the image tag hashes every file of the build context, a new one included", () => {
-        assert.deepStrictEqual(imageContextFiles(), ["Dockerfile", "access_config.py", "entrypoint.py", "gcp_keyless_signing/sitecustomize.py", "requirements-sso.txt", "requirements.txt"]);
+        assert.deepStrictEqual(imageContextFiles(), ["Dockerfile", "access_config.py", "backup.py", "entrypoint.py", "gcp_keyless_signing/sitecustomize.py", "ops.py", "requirements-sso.txt", "requirements.txt"]);
         const copy = fs.mkdtempSync(path.join(os.tmpdir(), "mlflow-image-"));
         try {
             for (const f of imageContextFiles()) {

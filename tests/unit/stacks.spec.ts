@@ -42,7 +42,7 @@ describe("Docker stacks under mocks (dev stack file; staging and prod on Docker)
         assert.ok(!args.includes("--app-name"));
         assert.strictEqual(run.outputs.url, "http://localhost:5000");
         assert.strictEqual(run.outputs.trackingUriExport, "export MLFLOW_TRACKING_URI=http://localhost:5000");
-        assert.strictEqual(run.byType("docker:index/container:Container").length, 1, "dev runs no database container");
+        assert.deepStrictEqual(run.byType("docker:index/container:Container").map((c) => c.inputs.name), ["mlflow-dev-server", "mlflow-dev-ops"], "dev runs no database container; gc runs in the scheduler container");
         assert.strictEqual(run.outputs.adminPassword, undefined);
     });
 

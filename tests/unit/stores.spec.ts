@@ -123,7 +123,7 @@ describe("stores under mocks", function () {
     it("postgres (external): the URL gets the psycopg2 driver and stays secret", async () => {
         const url = "postgresql://team:hunter2@db.example.com:5432/mlflow?sslmode=require";
         const run = await runProgram("dev", { "mlflow:backend": { type: "postgres" }, "mlflow:postgresUrl": url }, ["mlflow:postgresUrl"]);
-        assert.strictEqual(run.byType("docker:index/container:Container").length, 1, "no database container");
+        assert.ok(!run.byType("docker:index/container:Container").some((c) => c.inputs.name === "mlflow-dev-postgres"), "no database container");
         for (const r of run.resources) {
             assert.ok(!plainStrings(r.inputs).some((s) => s.includes("hunter2")), `${r.type} shows the database password`);
         }
