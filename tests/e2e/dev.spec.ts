@@ -114,7 +114,7 @@ describe("dev stack: npm run dev, as the README documents it", function () {
         await record(dev);
     });
 
-    it("editing a file of components/image changes the image and the server container, nothing else; the container runs the new build", async function () {
+    it("editing a file of components/image changes the image and the containers that run it (server, scheduler), nothing else; the server runs the new build", async function () {
         const entrypoint = path.join(s.ws.project, "components", "image", "entrypoint.py");
         fs.appendFileSync(entrypoint, "\n# e2e: an edit of the image context\n");
         const preview = await dev.pulumi(["preview", "--json"]);
