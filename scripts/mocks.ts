@@ -44,6 +44,10 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
             return { ...inputs, version: "1", name: `${String(inputs.secret)}/versions/1` };
         case "gcp:cloudrunv2/service:Service":
             return { ...inputs, uri: `https://${String(inputs.name)}-k3x9q2abcd-ew.a.run.app` };
+        case "gcp:monitoring/notificationChannel:NotificationChannel":
+            return { ...inputs, name: `projects/${String(inputs.project)}/notificationChannels/${name}` };
+        case "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig":
+            return { ...inputs, uptimeCheckId: `${name}-check-id` };
         case "gcp:compute/network:Network":
             return { ...inputs, selfLink: `https://www.googleapis.com/compute/v1/projects/${String(inputs.project)}/global/networks/${String(inputs.name)}` };
         default:

@@ -6,17 +6,19 @@ export function awsResourceState(type: string, name: string, inputs: Record<stri
     const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
     switch (type) {
         case "aws:lb/loadBalancer:LoadBalancer":
-            return { ...inputs, arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/50dc6c495c0c9188`), dnsName: `${name}-1234567890.${REGION}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2" };
+            return { ...inputs, arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/50dc6c495c0c9188`), dnsName: `${name}-1234567890.${REGION}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2", arnSuffix: `app/${name}/50dc6c495c0c9188` };
         case "aws:lb/targetGroup:TargetGroup":
-            return { ...inputs, arn: arn("elasticloadbalancing", `targetgroup/${name}/73e2d6bc24d8a067`) };
+            return { ...inputs, arn: arn("elasticloadbalancing", `targetgroup/${name}/73e2d6bc24d8a067`), arnSuffix: `targetgroup/${name}/73e2d6bc24d8a067` };
         case "aws:lb/listener:Listener":
             return { ...inputs, arn: arn("elasticloadbalancing", `listener/app/${name}`) };
         case "aws:secretsmanager/secret:Secret":
             return { ...inputs, arn: arn("secretsmanager", `secret:${String(inputs.namePrefix ?? name)}AbCdEf`) };
         case "aws:ecr/repository:Repository":
             return { ...inputs, registryId: ACCOUNT, repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${String(inputs.name)}` };
-        case "aws:rds/instance:Instance":
-            return { ...inputs, address: `${name}.abcdefghijkl.${REGION}.rds.amazonaws.com`, port: inputs.port ?? 5432, endpoint: `${name}.abcdefghijkl.${REGION}.rds.amazonaws.com:5432` };
+        case "aws:rds/instance:Instance": {
+            const identifier = String(inputs.identifier ?? `${String(inputs.identifierPrefix ?? "terraform-")}20260101000000000000000001`);
+            return { ...inputs, identifier, arn: arn("rds", `db:${identifier}`), address: `${name}.abcdefghijkl.${REGION}.rds.amazonaws.com`, port: inputs.port ?? 5432, endpoint: `${name}.abcdefghijkl.${REGION}.rds.amazonaws.com:5432` };
+        }
         case "aws:rds/subnetGroup:SubnetGroup":
             return { ...inputs, name: `${name}-subnets` };
         case "aws:iam/role:Role":
@@ -26,7 +28,7 @@ export function awsResourceState(type: string, name: string, inputs: Record<stri
         case "aws:ecs/cluster:Cluster":
             return { ...inputs, arn: arn("ecs", `cluster/${String(inputs.name ?? name)}`), name: inputs.name ?? name };
         case "aws:ecs/taskDefinition:TaskDefinition":
-            return { ...inputs, arn: arn("ecs", `task-definition/${String(inputs.family)}:1`) };
+            return { ...inputs, arn: arn("ecs", `task-definition/${String(inputs.family)}:1`), arnWithoutRevision: arn("ecs", `task-definition/${String(inputs.family)}`) };
         case "aws:ecs/service:Service":
             return { ...inputs, name: inputs.name ?? name };
         case "aws:acm/certificate:Certificate":
@@ -39,6 +41,14 @@ export function awsResourceState(type: string, name: string, inputs: Record<stri
             return { ...inputs };
         case "aws:route53/record:Record":
             return { ...inputs, fqdn: String(inputs.name).replace(/\.$/, "") };
+        case "aws:sns/topic:Topic":
+            return { ...inputs, arn: arn("sns", String(inputs.name ?? name)) };
+        case "aws:kms/key:Key":
+            return { ...inputs, arn: arn("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab"), keyId: "1234abcd-12ab-34cd-56ef-1234567890ab" };
+        case "aws:cloudwatch/eventRule:EventRule":
+            return { ...inputs, arn: arn("events", `rule/${String(inputs.name ?? name)}`), name: inputs.name ?? name };
+        case "aws:scheduler/schedule:Schedule":
+            return { ...inputs, arn: arn("scheduler", `schedule/${String(inputs.groupName ?? "default")}/${String(inputs.name ?? name)}`) };
         case "aws:ec2/securityGroup:SecurityGroup":
             return { ...inputs, arn: arn("ec2", `security-group/sg-${name}`) };
         default:
@@ -50,6 +60,8 @@ export function awsCall(token: string, _inputs: Record<string, unknown>): Record
     switch (token) {
         case "aws:index/getAvailabilityZones:getAvailabilityZones":
             return { names: [`${REGION}a`, `${REGION}b`, `${REGION}c`], zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"] };
+        case "aws:index/getCallerIdentity:getCallerIdentity":
+            return { accountId: ACCOUNT, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/deployer/session`, userId: "AROAEXAMPLE:session", id: ACCOUNT };
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return { userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`, authorizationToken: "bW9jaw==" };
         default:

@@ -23,6 +23,12 @@ export function azureResourceState(type: string, _name: string, inputs: Record<s
             return { ...inputs, name: inputs.environmentName, defaultDomain: `${MOCK_AZURE_ENV_UNIQUE}.${s(inputs.location)}.azurecontainerapps.io`, staticIp: "20.0.0.10" };
         case "azure-native:app:ContainerApp":
             return { ...inputs, name: inputs.containerAppName, latestRevisionName: `${s(inputs.containerAppName)}--rev1` };
+        case "azure-native:app:Job":
+            return { ...inputs, name: inputs.jobName };
+        case "azure-native:monitor:ActionGroup":
+            return { ...inputs, name: inputs.actionGroupName };
+        case "azure-native:monitor:MetricAlert":
+            return { ...inputs, name: inputs.ruleName };
         case "azure-native:app:ManagedCertificate":
             return { ...inputs, name: inputs.managedCertificateName };
         case "azure-native:managedidentity:UserAssignedIdentity":

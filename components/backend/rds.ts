@@ -1,6 +1,7 @@
 import * as rds from "@pulumi/aws/rds";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { RestoreSpec } from "../config/operations";
 import { RdsBackendSpec } from "../config/spec";
 import { postgresBackendContract } from "../stores/contracts";
 import { BackendStoreContract, withSecretUris } from "../stores/types";
@@ -17,7 +18,35 @@ export interface RdsBackendArgs {
     /** `mlflow:dbPassword`, or generated. */
     password?: pulumi.Output<string>;
     protectData: boolean;
+    /** mlflow:restore: create the instance from a snapshot or from another instance's point in time. */
+    restore?: RestoreSpec;
 }
+
+/**
+ * The instance inputs of mlflow:restore. A restored instance takes its database, master user name,
+ * engine version and storage size from the source (RDS refuses some of them with a restore, and a
+ * smaller size than the source's fails), so those are left out; the master password is still
+ * the stack's: the provider resets it right after either restore.
+ */
+export function restoreInputs(restore: RestoreSpec | undefined): Partial<rds.InstanceArgs> | undefined {
+    if (!restore) return undefined;
+    switch (restore.type) {
+        case "snapshot":
+            return { snapshotIdentifier: restore.snapshot };
+        case "pointInTime":
+            return {
+                restoreToPointInTime: {
+                    sourceDbInstanceIdentifier: restore.source,
+                    ...(restore.time === "latest" ? { useLatestRestorableTime: true } : { restoreTime: restore.time }),
+                },
+            };
+        default:
+            throw new Error(`mlflow:restore type ${restore.type} has no RDS form (snapshot or pointInTime)`);
+    }
+}
+
+/** A restore's inputs only count when the instance is created: changing or removing mlflow:restore later never replaces the database. */
+export const RESTORE_INPUTS = ["snapshotIdentifier", "restoreToPointInTime"];
 
 /**
  * Amazon RDS for PostgreSQL in private subnets: encrypted, never public, backed up; on prod
@@ -29,11 +58,14 @@ export class RdsBackend extends pulumi.ComponentResource {
     readonly instance: rds.Instance;
     /** host:port */
     readonly endpoint: pulumi.Output<string>;
+    /** The configured storage (a restored instance starts with its source's). */
+    readonly allocatedStorageGb: number;
 
     constructor(name: string, args: RdsBackendArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlflow:backend:Rds", name, {}, opts);
         const { spec } = args;
         const parent = { parent: this };
+        this.allocatedStorageGb = spec.allocatedStorageGb;
 
         // RDS refuses / @ " and space in master passwords.
         const password = pulumi.secret(
@@ -42,21 +74,21 @@ export class RdsBackend extends pulumi.ComponentResource {
         const suffix = new random.RandomString(`${name}-suffix`, { length: SUFFIX_LENGTH, special: false, upper: false }, parent);
         const subnets = new rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: `${args.namePrefix} MLflow database` }, parent);
 
+        const restore = restoreInputs(args.restore);
+        // A new, empty instance; a restored one takes these from its source.
+        const created: Partial<rds.InstanceArgs> = { dbName: spec.database, username: spec.user, engineVersion: RDS_POSTGRES_MAJOR, allocatedStorage: spec.allocatedStorageGb };
         this.instance = new rds.Instance(
             `${name}-db`,
             {
                 identifierPrefix: `${args.namePrefix}-`,
                 engine: "postgres",
-                engineVersion: RDS_POSTGRES_MAJOR,
+                ...(restore ?? created),
                 allowMajorVersionUpgrade: false,
                 autoMinorVersionUpgrade: true,
                 instanceClass: spec.instanceClass,
-                allocatedStorage: spec.allocatedStorageGb,
                 maxAllocatedStorage: spec.maxAllocatedStorageGb,
                 storageType: "gp3",
                 storageEncrypted: true,
-                dbName: spec.database,
-                username: spec.user,
                 password,
                 port: 5432,
                 dbSubnetGroupName: subnets.name,
@@ -74,7 +106,7 @@ export class RdsBackend extends pulumi.ComponentResource {
                 enabledCloudwatchLogsExports: ["postgresql"],
                 tags: { Name: `${args.namePrefix}-db`, "mlflow-stack": args.namePrefix },
             },
-            { parent: this, protect: args.protectData, retainOnDelete: args.protectData },
+            { parent: this, protect: args.protectData, retainOnDelete: args.protectData, ignoreChanges: RESTORE_INPUTS },
         );
 
         const contract = postgresBackendContract({

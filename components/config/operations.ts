@@ -193,7 +193,7 @@ const RESTORE_TYPES: Record<Exclude<Platform, "docker">, string[]> = { aws: ["sn
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const MANAGED: Record<Exclude<Platform, "docker">, BackendType> = { aws: "rds", azure: "azure-postgres", gcp: "cloudsql" };
 
-export function parseRestore(c: Collector, value: unknown, platform: Platform | undefined, backend: BackendType | undefined): RestoreSpec | undefined {
+export function parseRestore(c: Collector, value: unknown, platform: Platform | undefined, backend: BackendType | undefined, dbPasswordSet = true): RestoreSpec | undefined {
     if (platform === "docker") {
         c.add("restore", "is set on docker", "only on the clouds; on Docker restore a backup with npm run restore (README: Operations)", configRmCommand(c.stack, "restore"));
         return undefined;
@@ -203,6 +203,10 @@ export function parseRestore(c: Collector, value: unknown, platform: Platform | 
     if (backend !== undefined && backend !== MANAGED[platform]) {
         c.add("restore", `is set, but the backend is ${backend}`, `only with the managed database (${MANAGED[platform]})`, configRmCommand(c.stack, "restore"));
         return undefined;
+    }
+    if (platform === "gcp" && !dbPasswordSet) {
+        // A Cloud SQL restore brings the source's users with their passwords; the program creates none.
+        c.add("dbPassword", "is not set, but mlflow:restore is", "the source database user's password: the restored instance keeps the source's users", c.set("dbPassword", "<the source stack's database password>", { secret: true }));
     }
     const types = RESTORE_TYPES[platform];
     const type = obj.type;
@@ -252,6 +256,8 @@ export interface OperationsInput {
     platform: Platform | undefined;
     backend: BackendType | undefined;
     artifacts: ArtifactType | undefined;
+    /** Whether mlflow:dbPassword is set (a restore on GCP needs the source's). */
+    dbPasswordSet: boolean;
 }
 
 /** mlflow:gc (on by default), mlflow:backup, mlflow:alerts, mlflow:restore. */
@@ -261,7 +267,7 @@ export function parseOperations(c: Collector, input: OperationsInput): Operation
     const gc = parseGc(c, raw.gc);
     const backup = raw.backup === undefined ? undefined : parseBackup(c, raw.backup, platform, input.artifacts);
     const alerts = raw.alerts === undefined ? undefined : parseAlerts(c, raw.alerts, platform);
-    const restore = raw.restore === undefined ? undefined : parseRestore(c, raw.restore, platform, input.backend);
+    const restore = raw.restore === undefined ? undefined : parseRestore(c, raw.restore, platform, input.backend, input.dbPasswordSet);
     if (c.problems.length > problems) return undefined;
     return { ...(gc ? { gc } : {}), ...(backup ? { backup } : {}), ...(alerts ? { alerts } : {}), ...(restore ? { restore } : {}) };
 }

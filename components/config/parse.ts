@@ -157,7 +157,7 @@ export function parseConfig(input: ParseInput): ParseResult {
         cloud.gcp = { ...cloud.gcp, concurrency: capRequests(c, cloud.gcp.concurrency, parseTyped(raw.gcp)?.concurrency !== undefined, dbPool) };
     }
 
-    const ops = parseOperations(c, { raw, platform, backend: backend?.type, artifacts: artifacts?.type });
+    const ops = parseOperations(c, { raw, platform, backend: backend?.type, artifacts: artifacts?.type, dbPasswordSet: input.secretsSet.has("dbPassword") });
     if (ops && !ops.backup && protectData && platform === "docker" && backend?.type !== undefined) {
         c.warnings.push(`mlflow:backup is not set on a stack whose data is protected: nothing copies its database and artifacts anywhere (README: Operations). ${c.set("backup.destination", "/srv/backups/mlflow")}`);
     }

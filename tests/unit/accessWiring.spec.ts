@@ -38,7 +38,9 @@ function secretRefs(run: ProgramRun, platform: PlatformName): Map<string, string
             refs.set(upload.file.split("/").pop()!, upload.file);
         }
     } else if (platform === "aws") {
-        const [def] = JSON.parse(run.one("aws:ecs/taskDefinition:TaskDefinition").inputs.containerDefinitions as string) as { secrets: { name: string; valueFrom: string }[] }[];
+        // The server's task definition (the gc task has one of its own).
+        const server = run.byType("aws:ecs/taskDefinition:TaskDefinition").find((t) => String(t.inputs.family).endsWith("-server"))!;
+        const [def] = JSON.parse(server.inputs.containerDefinitions as string) as { secrets: { name: string; valueFrom: string }[] }[];
         def.secrets.forEach((s) => refs.set(s.name, s.valueFrom));
     } else if (platform === "azure") {
         const template = run.one("azure-native:app:ContainerApp").inputs.template as { containers: { env: { name: string; secretRef?: string }[] }[] };

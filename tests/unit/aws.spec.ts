@@ -18,8 +18,13 @@ interface ContainerDefinition {
     logConfiguration: { logDriver: string; options: Record<string, string> };
 }
 
+/** The server's task definition (mlflow:gc adds the gc task's beside it). */
+function serverTask(run: ProgramRun): RegisteredResource {
+    return named(run, "aws:ecs/taskDefinition:TaskDefinition", "-service-task");
+}
+
 function containerDefinition(run: ProgramRun): ContainerDefinition {
-    const defs = JSON.parse(run.one("aws:ecs/taskDefinition:TaskDefinition").inputs.containerDefinitions as string) as ContainerDefinition[];
+    const defs = JSON.parse(serverTask(run).inputs.containerDefinitions as string) as ContainerDefinition[];
     assert.strictEqual(defs.length, 1);
     return defs[0];
 }
@@ -211,7 +216,7 @@ describe("AWS platform under mocks (stack files staging and prod)", function () 
             const service = run.one("aws:ecs/service:Service");
             assert.deepStrictEqual(service.inputs.deploymentCircuitBreaker, { enable: true, rollback: true });
             assert.strictEqual(service.inputs.launchType, "FARGATE");
-            const task = run.one("aws:ecs/taskDefinition:TaskDefinition");
+            const task = serverTask(run);
             assert.deepStrictEqual([task.inputs.cpu, task.inputs.memory], ["1024", "2048"]);
             assert.match(def.image, /\.dkr\.ecr\..*\/mlflow-[a-z]+-server@sha256:/);
         }
@@ -237,7 +242,7 @@ describe("AWS platform under mocks (stack files staging and prod)", function () 
             const resources = artifacts.Statement.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
             assert.deepStrictEqual(resources.sort(), [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/${stack}/*`]);
             assert.ok(!JSON.stringify(artifacts).includes("s3:*"));
-            const secrets = policyOf(named(run, "aws:iam/rolePolicy:RolePolicy", "-execution-secrets"));
+            const secrets = policyOf(named(run, "aws:iam/rolePolicy:RolePolicy", "-service-execution-secrets"));
             assert.deepStrictEqual(secrets.Statement[0].Action, ["secretsmanager:GetSecretValue"]);
             const arns = secrets.Statement[0].Resource as string[];
             assert.strictEqual(arns.length, 4);

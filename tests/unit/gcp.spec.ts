@@ -457,7 +457,8 @@ describe("GCP platform", function () {
                 [T.bucket, 1],
                 [T.bucketIam, 1],
                 [T.saIam, 1],
-                [T.account, 1],
+                // The server's, and the one Cloud Scheduler starts the gc job as.
+                [T.account, 2],
                 [T.repo, 1],
                 [T.image, 1],
                 [T.network, 1],

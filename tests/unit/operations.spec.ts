@@ -96,7 +96,8 @@ describe("operations: gc, backups, alerts, restore", () => {
             assert.deepStrictEqual(ok(CLOUD.aws, { type: "pointInTime", source: "mlflow-prod-db" }), { type: "pointInTime", source: "mlflow-prod-db", time: "latest" });
             const server = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/mlflow-prod-pg";
             assert.deepStrictEqual(ok(CLOUD.azure, { type: "pointInTime", source: server, time: "2026-11-30T12:00:00Z" }), { type: "pointInTime", source: server, time: "2026-11-30T12:00:00Z" });
-            assert.deepStrictEqual(ok(CLOUD.gcp, { type: "backup", source: "mlflow-prod-sql", backupId: "1733000000000" }), { type: "backup", source: "mlflow-prod-sql", backupId: "1733000000000" });
+            const gcp = parseConfig(input("staging", { ...CLOUD.gcp, restore: { type: "backup", source: "mlflow-prod-sql", backupId: "1733000000000" } }, ["dbPassword"])).spec.ops.restore;
+            assert.deepStrictEqual(gcp, { type: "backup", source: "mlflow-prod-sql", backupId: "1733000000000" });
         });
 
         it("refuses a restore the platform cannot do, or with fields of another kind, each with a fix", () => {
@@ -104,7 +105,8 @@ describe("operations: gc, backups, alerts, restore", () => {
             assert.match(refusal(input("staging", { ...CLOUD.azure, restore: { type: "pointInTime", source: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/a" } })), /mlflow:restore\.time[\s\S]*Azure restores to a given time/);
             assert.match(refusal(input("staging", { ...CLOUD.aws, restore: { type: "pointInTime", source: "db", time: "yesterday" } })), /a UTC time such as 2026-11-30T12:00:00Z, or "latest"/);
             assert.match(refusal(input("staging", { ...CLOUD.aws, restore: { type: "snapshot", snapshot: "s", time: "latest" } })), /mlflow:restore\.time[\s\S]*is set with restore\.type snapshot[\s\S]*pulumi config rm --path mlflow:restore\.time/);
-            assert.match(refusal(input("staging", { ...CLOUD.gcp, restore: { type: "backup", source: "mlflow-prod-sql" } })), /mlflow:restore\.backupId[\s\S]*is not set/);
+            assert.match(refusal(input("staging", { ...CLOUD.gcp, restore: { type: "backup", source: "mlflow-prod-sql" } }, ["dbPassword"])), /mlflow:restore\.backupId[\s\S]*is not set/);
+            assert.match(refusal(input("staging", { ...CLOUD.gcp, restore: { type: "pointInTime", source: "mlflow-prod-sql" } })), /mlflow:dbPassword[\s\S]*the restored instance keeps the source's users[\s\S]*pulumi config set --secret mlflow:dbPassword/);
             assert.match(refusal(input("staging", { ...CLOUD.aws, backend: { type: "postgres", mode: "external" }, restore: { type: "snapshot", snapshot: "s" } }, ["postgresUrl"])), /only with the managed database \(rds\)/);
             assert.match(refusal(input("dev", { restore: { type: "snapshot", snapshot: "s" } })), /on Docker restore a backup with npm run restore/);
         });

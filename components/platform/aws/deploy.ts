@@ -1,6 +1,8 @@
 // AWS: RDS PostgreSQL (or an external server), S3 artifacts through the task role, the server
 // on ECS Fargate behind an ALB (with mlflow:jobRunner "dedicated", a one-task job-runner service
-// beside it), every secret in Secrets Manager.
+// beside it), every secret in Secrets Manager; mlflow gc on a schedule and, with mlflow:alerts,
+// alarms to an SNS topic.
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
 import * as pulumi from "@pulumi/pulumi";
 import { signInRequired } from "../../config/access";
 import { createArtifactStore } from "../../artifacts/select";
@@ -11,8 +13,11 @@ import { defaultFargateMemory } from "../../config/aws";
 import { footprintMiB } from "../../config/footprint";
 import { DeploymentSpec } from "../../config/spec";
 import { buildServerContract } from "../../contract";
+import { gcJobContract } from "../../opsContract";
 import { BackendStoreContract } from "../../stores/types";
 import { PlatformContext, PlatformResult } from "../types";
+import { AwsAlerts } from "./alerts";
+import { AwsGcJob } from "./gcJob";
 import { AwsLoadBalancer } from "./loadBalancer";
 import { AwsNetwork } from "./network";
 import { awsPlatformFacts, hasTls, s3ArtifactPolicy } from "./policies";
@@ -47,16 +52,23 @@ export function deployOnAws(ctx: PlatformContext): PlatformResult {
     );
 
     let backend: BackendStoreContract;
-    let databaseEndpoint: pulumi.Output<string> | undefined;
+    let rds: RdsBackend | undefined;
     switch (spec.backend.type) {
         case "rds": {
-            const rds = new RdsBackend(
+            rds = new RdsBackend(
                 `${name}-backend`,
-                { spec: spec.backend, namePrefix: spec.namePrefix, subnetIds: network.privateSubnetIds, securityGroupId: network.dbSecurityGroup!.id, password: secrets.dbPassword, protectData: spec.protectData },
+                {
+                    spec: spec.backend,
+                    namePrefix: spec.namePrefix,
+                    subnetIds: network.privateSubnetIds,
+                    securityGroupId: network.dbSecurityGroup!.id,
+                    password: secrets.dbPassword,
+                    protectData: spec.protectData,
+                    restore: spec.ops.restore,
+                },
                 opts,
             );
             backend = rds.contract;
-            databaseEndpoint = rds.endpoint;
             break;
         }
         case "postgres":
@@ -86,6 +98,7 @@ export function deployOnAws(ctx: PlatformContext): PlatformResult {
     const taskSecrets = new AwsSecrets(`${name}-secrets`, { namePrefix: spec.namePrefix, values: contract.secretEnv, protectData: spec.protectData }, opts);
     const image = new AwsImage(`${name}-image`, { source: contract.image, namePrefix: spec.namePrefix }, opts);
 
+    const taskNetwork = { subnetIds: aws.taskSubnets === "public" ? network.publicSubnetIds : network.privateSubnetIds, securityGroupId: network.taskSecurityGroup.id };
     const service = new AwsService(
         `${name}-service`,
         {
@@ -95,8 +108,7 @@ export function deployOnAws(ctx: PlatformContext): PlatformResult {
             imageRef: image.ref,
             secrets: taskSecrets,
             artifactPolicy,
-            subnetIds: aws.taskSubnets === "public" ? network.publicSubnetIds : network.privateSubnetIds,
-            securityGroupId: network.taskSecurityGroup.id,
+            ...taskNetwork,
             targetGroupArn: loadBalancer.targetGroup.arn,
             dependsOn: [loadBalancer.listener],
             jobRunner,
@@ -104,12 +116,54 @@ export function deployOnAws(ctx: PlatformContext): PlatformResult {
         opts,
     );
 
+    // The account scopes the scheduler's trust and the alerts' key and topic policies.
+    const identity = getCallerIdentityOutput({}, { parent });
+    const account = identity.accountId;
+    const gc = gcJobContract({ spec, backend, artifacts });
+    const gcJob =
+        gc &&
+        new AwsGcJob(
+            `${name}-gc`,
+            {
+                aws,
+                namePrefix: spec.namePrefix,
+                job: gc,
+                imageRef: image.ref,
+                serverSecrets: taskSecrets,
+                serverSecretEnv: contract.secretEnv,
+                protectData: spec.protectData,
+                taskRole: service.taskRole,
+                logGroupName: service.logGroup.name,
+                cluster: service.cluster,
+                ...taskNetwork,
+                account,
+            },
+            opts,
+        );
+    if (spec.ops.alerts) {
+        new AwsAlerts(
+            `${name}-alerts`,
+            {
+                alerts: spec.ops.alerts,
+                namePrefix: spec.namePrefix,
+                region: aws.region,
+                account,
+                partition: identity.arn.apply((arn) => arn.split(":")[1]),
+                loadBalancerArnSuffix: loadBalancer.arnSuffix,
+                targetGroupArnSuffix: loadBalancer.targetGroup.arnSuffix,
+                database: rds && { identifier: rds.instance.identifier, arn: rds.instance.arn, allocatedStorageGb: rds.allocatedStorageGb },
+                gcJob: gcJob && { clusterArn: service.cluster.arn, taskFamilyArn: gcJob.taskDefinition.arnWithoutRevision },
+            },
+            opts,
+        );
+    }
+
     return {
         url: loadBalancer.url,
         contract,
         artifactDestination: pulumi.output(artifacts.destination),
         logs: service.logGroup.name,
         artifactStore: store instanceof S3Artifacts ? store.bucketName : undefined,
-        databaseEndpoint,
+        databaseEndpoint: rds?.endpoint,
     };
 }

@@ -24,6 +24,8 @@ export interface AwsLoadBalancerArgs {
  */
 export class AwsLoadBalancer extends pulumi.ComponentResource {
     readonly dnsName: pulumi.Output<string>;
+    /** `app/<name>/<id>`: the load balancer's CloudWatch dimension. */
+    readonly arnSuffix: pulumi.Output<string>;
     readonly targetGroup: lb.TargetGroup;
     /** The listener that forwards to the tasks: the service must wait for it. */
     readonly listener: lb.Listener;
@@ -48,6 +50,7 @@ export class AwsLoadBalancer extends pulumi.ComponentResource {
             parent,
         );
         this.dnsName = alb.dnsName;
+        this.arnSuffix = alb.arnSuffix;
 
         this.targetGroup = new lb.TargetGroup(
             `${name}-tg`,

@@ -77,6 +77,7 @@ export class AwsService extends pulumi.ComponentResource {
     readonly jobRunnerService?: ecs.Service;
     readonly taskRole: iam.Role;
     readonly executionRole: iam.Role;
+    readonly cluster: ecs.Cluster;
 
     constructor(name: string, args: AwsServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlflow:platform:AwsService", name, {}, opts);
@@ -127,7 +128,8 @@ export class AwsService extends pulumi.ComponentResource {
             parent,
         );
 
-        const cluster = new ecs.Cluster(`${name}-cluster`, { name: `${args.namePrefix}`, settings: [{ name: "containerInsights", value: "enabled" }] }, parent);
+        this.cluster = new ecs.Cluster(`${name}-cluster`, { name: `${args.namePrefix}`, settings: [{ name: "containerInsights", value: "enabled" }] }, parent);
+        const cluster = this.cluster;
         this.service = new ecs.Service(
             `${name}-service`,
             {

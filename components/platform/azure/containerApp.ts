@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AzureSpec } from "../../config/azure";
 import { ServerContract } from "../../contract";
 import { resourceName } from "../../naming";
-import { VaultSecretRef } from "./keyVault";
+import { containerEnv, vaultSecretsConfig, VaultSecretRef } from "./keyVault";
 import { AZURE_ROLES, azureNames, azureProbes, azureScale, CONSUMPTION_PROFILE, roleDefinitionId, SERVER_CONTAINER_NAME } from "./facts";
 
 /** The server's user-assigned managed identity: pulls the image, reads the secrets, writes the blobs. */
@@ -105,6 +105,8 @@ export class AzureContainerAppPlatform extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
     readonly defaultHost: pulumi.Output<string>;
     readonly certificate?: app.ManagedCertificate;
+    /** The identity's role assignments (blob container, registry): what anything running as it waits for. */
+    readonly grants: pulumi.Resource[];
 
     constructor(name: string, args: AzureContainerAppPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlflow:platform:Azure", name, {}, opts);
@@ -112,6 +114,7 @@ export class AzureContainerAppPlatform extends pulumi.ComponentResource {
         const names = azureNames(args.namePrefix);
         this.environment = args.environment;
         const grants: pulumi.Resource[] = [];
+        this.grants = grants;
 
         const grant = (what: string, scope: pulumi.Input<string>, role: string) =>
             new authorization.RoleAssignment(
@@ -133,17 +136,10 @@ export class AzureContainerAppPlatform extends pulumi.ComponentResource {
         }
 
         // Plain values only; every secret arrives as a Key Vault reference (secretRef).
-        const secretRefs = args.secrets.map((s) => ({ name: s.envName, secretRef: s.secretName }));
-        // Secret values are read when a replica starts: a new version makes a new revision.
-        const versions = pulumi.unsecret(pulumi.all(args.secrets.map((s) => s.version)).apply((v) => v.join(",")));
-        const envOf = (c: ServerContract) => [
-            ...Object.entries(c.env).map(([k, v]) => ({ name: k, value: v })),
-            ...secretRefs,
-            ...(args.secrets.length ? [{ name: "MLFLOW_DEPLOY_SECRET_VERSIONS", value: versions }] : []),
-        ];
+        const envOf = (c: ServerContract) => containerEnv(c.env, args.secrets);
         const env = envOf(contract);
         const registries = args.registry ? [{ server: args.registry.loginServer, identity: identity.id }] : undefined;
-        const vaultSecrets = args.secrets.map((s) => ({ name: s.secretName, keyVaultUrl: s.secretUri, identity: identity.id }));
+        const vaultSecrets = vaultSecretsConfig(args.secrets, identity.id);
 
         // A custom domain takes two steps. Step 1 (bindCustomDomain false): the host is added to
         // the app unbound and Azure issues a managed certificate once the CNAME and asuid TXT

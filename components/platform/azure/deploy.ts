@@ -1,6 +1,7 @@
 // Azure: Azure Database for PostgreSQL Flexible Server (or an external PostgreSQL), Blob storage
 // reached with the app's managed identity, and the server contract on Azure Container Apps with
-// its secrets in Key Vault.
+// its secrets in Key Vault; mlflow:gc as a scheduled Container Apps job, mlflow:alerts as Azure
+// Monitor metric alerts, mlflow:restore as a point-in-time restore of the Flexible Server.
 import * as authorization from "@pulumi/azure-native/authorization";
 import { signInRequired } from "../../config/access";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,10 +14,13 @@ import { footprintMiB } from "../../config/footprint";
 import { configSetCommand } from "../../config/problems";
 import { DeploymentSpec } from "../../config/spec";
 import { buildServerContract } from "../../contract";
+import { gcJobContract } from "../../opsContract";
 import { BackendStoreContract } from "../../stores/types";
 import { PlatformContext, PlatformResult } from "../types";
+import { AzureAlerts } from "./alerts";
 import { AzureContainerAppPlatform, AzureContainerEnvironment, AzureServerIdentity } from "./containerApp";
-import { azurePlatformFacts } from "./facts";
+import { azureNames, azurePlatformFacts } from "./facts";
+import { AzureGcJob } from "./gcJob";
 import { AzureFoundation } from "./foundation";
 import { AzureSecrets } from "./keyVault";
 import { AzureRegistry } from "./registry";
@@ -64,8 +68,14 @@ export function deployOnAzure(ctx: PlatformContext): PlatformResult {
 
     let backend: BackendStoreContract;
     let databaseEndpoint: pulumi.Output<string> | undefined;
+    let databaseId: pulumi.Output<string> | undefined;
+    const restore = spec.ops.restore;
     switch (spec.backend.type) {
         case "azure-postgres": {
+            if (restore && restore.type !== "pointInTime") {
+                // parseConfig refuses these first.
+                throw new Error(`mlflow:restore type ${restore.type} is not available on Azure: use pointInTime`);
+            }
             const pg = new AzurePostgresBackend(
                 `${name}-backend`,
                 {
@@ -77,11 +87,13 @@ export function deployOnAzure(ctx: PlatformContext): PlatformResult {
                     vnetId: foundation.vnet.id,
                     delegatedSubnetId: foundation.databaseSubnetId,
                     protectData: spec.protectData,
+                    restore: restore && { source: restore.source, time: restore.time },
                 },
                 { parent },
             );
             backend = pg.contract;
             databaseEndpoint = pg.endpoint;
+            databaseId = pg.server.id;
             break;
         }
         case "postgres":
@@ -106,6 +118,7 @@ export function deployOnAzure(ctx: PlatformContext): PlatformResult {
     const jobRunner = dedicated
         ? { contract: buildServerContract({ ...stores, role: "job-runner" }), cpu: defaultContainerAppsCpu("0.5", footprintMiB(1, "dedicated", signInRequired(spec.auth), "job-runner", spec.auth.sso !== undefined)) }
         : undefined;
+    const gc = gcJobContract({ spec, backend, artifacts });
 
     let image: pulumi.Input<string>;
     let registry: { id: pulumi.Input<string>; loginServer: pulumi.Input<string> } | undefined;
@@ -130,7 +143,8 @@ export function deployOnAzure(ctx: PlatformContext): PlatformResult {
             location: azure.location,
             tenantId: client.tenantId,
             subscriptionId: client.subscriptionId,
-            secretEnv: contract.secretEnv,
+            // The gc job reads the server's own secrets (its secretEnv is a part of the server's).
+            secretEnv: { ...gc?.secretEnv, ...contract.secretEnv },
             readerPrincipalId: identity.principalId,
             protectData: spec.protectData,
         },
@@ -174,6 +188,44 @@ export function deployOnAzure(ctx: PlatformContext): PlatformResult {
         },
         { parent },
     );
+
+    const names = azureNames(spec.namePrefix);
+    const gcJob = gc
+        ? new AzureGcJob(
+              `${name}-gc`,
+              {
+                  jobName: names.gcJob,
+                  azure,
+                  job: gc,
+                  resourceGroupName,
+                  environment: environment.environment,
+                  identity,
+                  image,
+                  registry,
+                  secrets: vault.secrets,
+                  // After the server: a new image's schema upgrade runs in the server's start.
+                  dependsOn: [...platform.grants, vault.readerGrant, platform.app],
+              },
+              { parent },
+          )
+        : undefined;
+
+    if (spec.ops.alerts) {
+        new AzureAlerts(
+            `${name}-alerts`,
+            {
+                namePrefix: spec.namePrefix,
+                alerts: spec.ops.alerts,
+                resourceGroupName,
+                actionGroupName: names.actionGroup,
+                minReplicas: azure.minReplicas,
+                appId: platform.app.id,
+                databaseId,
+                gcJobId: gcJob?.job.id,
+            },
+            { parent },
+        );
+    }
 
     return {
         url: platform.url,

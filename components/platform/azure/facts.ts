@@ -43,10 +43,42 @@ export function azureNames(namePrefix: string) {
         app: containerAppName(namePrefix, "server"),
         /** mlflow:jobRunner "dedicated": the job runner's app, never the server's name. */
         jobRunnerApp: distinctName(containerAppName, namePrefix, "jobs", containerAppName(namePrefix, "server")),
+        /** mlflow:gc: the scheduled Container Apps job (jobs follow the container apps' naming rules). */
+        gcJob: distinctName(containerAppName, namePrefix, "gc", containerAppName(namePrefix, "server")),
+        /** mlflow:alerts: the action group that e-mails alerts.email. */
+        actionGroup: resourceName(namePrefix, "alerts"),
         /** Repository of the built image in the registry (the contract's tag starts with it). */
         repository: resourceName(namePrefix, "server"),
     };
 }
+
+/**
+ * The gc job's size: `mlflow gc` is one CLI process (no gunicorn workers, no job-runner
+ * consumers), below the 408 MiB the whole server measured with one worker and the job runner
+ * off; 0.5 vCPU with its 1 GiB (Consumption gives 2 GiB per core) leaves it twice that.
+ */
+export const GC_JOB_RESOURCES = { cpu: 0.5, memory: "1Gi" } as const;
+
+/**
+ * The schedule as a Container Apps job takes it: five fields in UTC, like mlflow:gc.schedule, but
+ * with Sunday only as 0 (mlflow:gc also allows 7, which a 0-6 day-of-week field refuses).
+ */
+export function containerAppsCron(cron: string): string {
+    const fields = cron.trim().split(/\s+/);
+    fields[4] = fields[4]
+        .split(",")
+        .map((part) => {
+            if (part === "7") return "0";
+            const range = /^(\d+)-7$/.exec(part);
+            if (!range) return part;
+            return range[1] === "7" ? "0" : `${range[1]}-6,0`;
+        })
+        .join(",");
+    return fields.join(" ");
+}
+
+/** A gc run longer than this is stopped and counts as failed (the alert sees it); one retry after a failure. */
+export const GC_JOB_LIMITS = { replicaTimeout: 3600, replicaRetryLimit: 1 } as const;
 
 /**
  * The app's default FQDN, `<app>.<environment default domain>`. The environment exists before

@@ -32,6 +32,28 @@ export interface VaultSecretRef {
     version: pulumi.Output<string>;
 }
 
+/** A container's environment as Container Apps takes it. */
+export type ContainerEnvVar = { name: string; value?: pulumi.Input<string>; secretRef?: string };
+
+/**
+ * Plain values as they are, every secret as a reference to its Container Apps secret (itself a
+ * Key Vault reference), and the secrets' current versions: read when a replica starts, so a new
+ * version makes a new revision (or job template).
+ */
+export function containerEnv(env: Record<string, Value>, secrets: VaultSecretRef[]): ContainerEnvVar[] {
+    const versions = pulumi.unsecret(pulumi.all(secrets.map((s) => s.version)).apply((v) => v.join(",")));
+    return [
+        ...Object.entries(env).map(([k, v]) => ({ name: k, value: v })),
+        ...secrets.map((s) => ({ name: s.envName, secretRef: s.secretName })),
+        ...(secrets.length ? [{ name: "MLFLOW_DEPLOY_SECRET_VERSIONS", value: versions }] : []),
+    ];
+}
+
+/** The Container Apps `configuration.secrets` entries: Key Vault references read with `identityId`. */
+export function vaultSecretsConfig(secrets: VaultSecretRef[], identityId: pulumi.Input<string>) {
+    return secrets.map((s) => ({ name: s.secretName, keyVaultUrl: s.secretUri, identity: identityId }));
+}
+
 /**
  * A Key Vault in RBAC mode holding the server's secrets (backend URI, auth database URI, admin
  * password, Flask key...), written through Azure Resource Manager (Contributor suffices, no data

@@ -11,11 +11,14 @@ import { ExternalPostgresBackend } from "../../backend/externalPostgres";
 import { footprintMiB } from "../../config/footprint";
 import { defaultCloudRunMemory } from "../../config/gcp";
 import { buildServerContract } from "../../contract";
+import { gcJobContract } from "../../opsContract";
 import { BackendStoreContract } from "../../stores/types";
 import { PlatformContext, PlatformResult } from "../types";
+import { GcpAlerts } from "./alerts";
 import { GcpApis } from "./apis";
 import { GcpCloudRunService } from "./cloudRun";
 import { gcpNames, gcpPlatformFacts, logsUrl, requiredApis, runAppHost } from "./facts";
+import { GcpGcJob } from "./gcJob";
 import { GcpServerIdentity } from "./identity";
 import { GcpNetwork } from "./network";
 import { GcpImage } from "./registry";
@@ -28,6 +31,13 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
         throw new Error("platform gcp needs its settings (mlflow:gcp, gcp:project, gcp:region); parseConfig provides them");
     }
     const { project, region } = gcp;
+    if (spec.ops.restore && !secrets.dbPassword) {
+        // A restored instance keeps the source's user and its password; the server must log in with it.
+        throw new Error(
+            "mlflow:restore needs mlflow:dbPassword, the password the source instance's database user has (README: Operations): " +
+                `pulumi config set --secret mlflow:dbPassword <the source stack's database password> --stack ${spec.stack}`,
+        );
+    }
     const names = gcpNames(spec.namePrefix);
     const apis = new GcpApis(`${name}-apis`, { project, apis: requiredApis(spec) }, { parent });
     const afterApis = apis.services;
@@ -35,6 +45,7 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
     let backend: BackendStoreContract;
     let databaseEndpoint: pulumi.Output<string> | undefined;
     let vpc: { network: pulumi.Input<string>; subnetwork: pulumi.Input<string> } | undefined;
+    let sqlInstanceName: pulumi.Output<string> | undefined;
     const waitFor: pulumi.Resource[] = [...afterApis];
     switch (spec.backend.type) {
         case "cloudsql": {
@@ -52,10 +63,12 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
                     password: secrets.dbPassword,
                     protectData: spec.protectData,
                     dependsOn: [...afterApis, ...network.ready],
+                    restore: spec.ops.restore,
                 },
                 { parent },
             );
             backend = db.contract;
+            sqlInstanceName = db.instance.name;
             databaseEndpoint = db.endpoint;
             vpc = { network: network.networkName, subnetwork: network.subnetworkName };
             waitFor.push(db);
@@ -97,6 +110,8 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
     );
     const image = new GcpImage(`${name}-image`, { project, region, repositoryId: names.repository, source: contract.image, dependsOn: afterApis }, { parent });
 
+    // The database, the network, the identity's grants and each secret's accessor grant.
+    const serverReady = [...waitFor, ...identity.grants, ...secretStore.grants];
     const run = new GcpCloudRunService(
         `${name}-platform`,
         {
@@ -107,7 +122,7 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
             serviceAccountEmail: identity.email,
             secretRefs: secretStore.refs,
             vpc,
-            dependsOn: [...waitFor, ...identity.grants, ...secretStore.grants],
+            dependsOn: serverReady,
         },
         { parent },
     );
@@ -124,8 +139,36 @@ export function deployOnGcp(ctx: PlatformContext): PlatformResult {
                 serviceAccountEmail: identity.email,
                 secretRefs: secretStore.refs,
                 vpc,
-                dependsOn: [...waitFor, ...identity.grants, ...secretStore.grants],
+                dependsOn: serverReady,
                 jobRunnerMemoryMiB: defaultCloudRunMemory(gcp.cpu, footprintMiB(1, "dedicated", signInRequired(spec.auth), "job-runner", spec.auth.sso !== undefined)),
+            },
+            { parent },
+        );
+    }
+
+    // mlflow:gc: the same image, identity, network path and secrets as the server.
+    const gcContract = gcJobContract({ spec, backend, artifacts });
+    const gc = gcContract
+        ? new GcpGcJob(
+              `${name}-gc`,
+              { spec, contract: gcContract, names, imageRef: image.imageRef, serviceAccountEmail: identity.email, secretRefs: secretStore.refs, vpc, dependsOn: serverReady },
+              { parent },
+          )
+        : undefined;
+    if (spec.ops.alerts) {
+        new GcpAlerts(
+            `${name}-alerts`,
+            {
+                spec,
+                alerts: spec.ops.alerts,
+                serviceName: names.service,
+                runAppHost: projectNumber.apply((n) => runAppHost(names.service, n, region)),
+                healthPath: contract.healthPath,
+                projectNumber,
+                sqlInstanceName,
+                gcJobName: gc?.jobName,
+                logsUrl: logsUrl(project, region, names.service),
+                dependsOn: [...afterApis, run],
             },
             { parent },
         );

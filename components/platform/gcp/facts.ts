@@ -24,6 +24,14 @@ export function requiredApis(spec: DeploymentSpec): string[] {
     if (spec.gcp?.access === "iap") {
         apis.push("iap.googleapis.com");
     }
+    if (spec.ops.gc) {
+        // Cloud Scheduler starts the gc job (gcJob.ts).
+        apis.push("cloudscheduler.googleapis.com");
+    }
+    if (spec.ops.alerts) {
+        // Alert policies, uptime checks and notification channels; the log-based backup alert reads Cloud Logging.
+        apis.push("monitoring.googleapis.com", "logging.googleapis.com");
+    }
     return apis;
 }
 
@@ -38,18 +46,25 @@ export interface GcpNames {
     servicesRange: string;
     /** Cloud SQL instance name before its random suffix (names are not reusable for a week). */
     sqlInstanceBase: string;
+    /** The Cloud Run job that runs `mlflow gc`, and the Cloud Scheduler job that starts it. */
+    gcJob: string;
+    /** The service account Cloud Scheduler calls the gc job's `:run` as (run.invoker on that job only). */
+    gcInvokerAccountId: string;
 }
 
 export function gcpNames(namePrefix: string): GcpNames {
+    const serviceAccountId = gcpServiceAccountId(namePrefix, "server");
     return {
         service: gcpName(namePrefix, "server"),
         jobRunnerService: distinctName((p, what) => gcpName(p, what), namePrefix, "jobs", gcpName(namePrefix, "server")),
-        serviceAccountId: gcpServiceAccountId(namePrefix, "server"),
+        serviceAccountId,
         repository: gcpName(namePrefix, "images", 63),
         network: gcpName(namePrefix, "vpc", 63),
         subnetwork: gcpName(namePrefix, "run-egress", 63),
         servicesRange: gcpName(namePrefix, "google-services", 63),
         sqlInstanceBase: gcpName(namePrefix, "pg", 40),
+        gcJob: distinctName((p, what) => gcpName(p, what), namePrefix, "gc", gcpName(namePrefix, "server")),
+        gcInvokerAccountId: distinctName((p, what) => gcpServiceAccountId(p, what), namePrefix, "gc-invoker", serviceAccountId),
     };
 }
 
