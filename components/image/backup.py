@@ -254,13 +254,27 @@ def _ensure_pg_database(uri: str) -> bool:
         engine.dispose()
 
 
+def _extract_plain(tar: tarfile.TarFile, into: pathlib.Path) -> None:
+    """Only regular files and directories, only below `into` (tarfile's "data" filter exists from
+    Python 3.11.4 on; the MLflow image may run an older 3.11)."""
+    root = os.path.realpath(into)
+    for member in tar.getmembers():
+        target = os.path.realpath(os.path.join(root, member.name))
+        if not (member.isfile() or member.isdir()) or not (target == root or target.startswith(root + os.sep)):
+            raise BackupError(f"{member.name} in {ARTIFACTS_FILE} is not a plain file or folder of the artifacts: restore another backup")
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(into, filter="data")
+    else:
+        tar.extractall(into)
+
+
 def _restore_artifacts(directory: str, archive: pathlib.Path, aside: pathlib.Path) -> None:
     target = pathlib.Path(directory)
     staged = target.with_name(target.name + ".restoring")
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
     with tarfile.open(archive, "r:gz") as tar:
-        tar.extractall(staged, filter="data")
+        _extract_plain(tar, staged)
     if target.exists():
         shutil.move(str(target), aside / target.name)
     os.replace(staged, target)
