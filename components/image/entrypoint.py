@@ -382,6 +382,17 @@ def healthcheck(port: str) -> int:
         return 1
 
 
+def load_environment() -> tuple:
+    """The process environment with the secret files loaded, the values never to show, and a
+    private work directory. The environment itself, not a copy: MLflow runs in this process
+    (serve) and some of its modules read their settings when first imported."""
+    env = os.environ
+    load_secret_files(env)
+    workdir = tempfile.mkdtemp(prefix="mlflow-deploy-")
+    os.chmod(workdir, 0o700)
+    return env, secret_strings(env), workdir
+
+
 def main(argv: list) -> int:
     if argv[:1] == ["--healthcheck"]:
         return healthcheck(argv[1] if len(argv) > 1 else "5000")
@@ -393,13 +404,7 @@ def main(argv: list) -> int:
         return run_ops(argv)
     prepare_only = argv[:1] == ["--prepare-only"]
 
-    # The environment itself, not a copy: MLflow runs in this process (serve) and some of its
-    # modules read their settings when first imported, which the preparation already does.
-    env = os.environ
-    load_secret_files(env)
-    secrets = secret_strings(env)
-    workdir = tempfile.mkdtemp(prefix="mlflow-deploy-")
-    os.chmod(workdir, 0o700)
+    env, secrets, workdir = load_environment()
     try:
         configure_gcp(env, workdir)
         prepare_databases(env, workdir)
@@ -420,11 +425,7 @@ def run_ops(argv: list) -> int:
     """A scheduled job (ops.py): with the server's secrets, without preparing or starting it."""
     import ops
 
-    env = os.environ
-    load_secret_files(env)
-    secrets = secret_strings(env)
-    workdir = tempfile.mkdtemp(prefix="mlflow-deploy-")
-    os.chmod(workdir, 0o700)
+    env, secrets, workdir = load_environment()
     try:
         configure_gcp(env, workdir)
         return ops.main(argv, env)
