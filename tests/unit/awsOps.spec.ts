@@ -222,7 +222,7 @@ describe("AWS operations: mlflow:alerts", function () {
     const TOPIC = `arn:aws:sns:eu-west-1:${ACCOUNT}:mlflow-prod-alerts`;
 
     before(async () => {
-        runs.none = await run("prod");
+        runs.none = await run("staging");
         runs.email = await run("prod", { "mlflow:alerts": { email: EMAILS, cpuPercent: 75, storagePercent: 90, errors5xx: 25 } });
         runs.target = await run("staging", { "mlflow:alerts": { target: TARGET } });
         runs.both = await run("prod", { "mlflow:alerts": { email: ["ops@example.com"], target: TARGET } });
