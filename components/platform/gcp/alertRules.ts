@@ -62,29 +62,24 @@ export function cloudSqlDatabaseId(project: string, instance: pulumi.Input<strin
 
 /** The database's CPU above mlflow:alerts.cpuPercent for 15 minutes. */
 export function cpuCondition(databaseId: pulumi.Input<string>, alerts: AlertsSpec): Condition {
-    return {
-        displayName: `Cloud SQL CPU above ${alerts.cpuPercent}% for 15 minutes`,
-        conditionThreshold: {
-            filter: filter({ "metric.type": "cloudsql.googleapis.com/database/cpu/utilization", "resource.type": "cloudsql_database", "resource.label.database_id": databaseId }),
-            aggregations: [{ alignmentPeriod: WINDOW, perSeriesAligner: "ALIGN_MEAN" }],
-            comparison: "COMPARISON_GT",
-            thresholdValue: alerts.cpuPercent / 100,
-            duration: CPU_DURATION,
-            trigger: { count: 1 },
-        },
-    };
+    return cloudSqlAbove(databaseId, "cpu/utilization", `Cloud SQL CPU above ${alerts.cpuPercent}% for 15 minutes`, alerts.cpuPercent, CPU_DURATION);
 }
 
 /** The database's disk more than mlflow:alerts.storagePercent full (autoresize grows it, this says it happened or stalls). */
 export function diskCondition(databaseId: pulumi.Input<string>, alerts: AlertsSpec): Condition {
+    return cloudSqlAbove(databaseId, "disk/utilization", `Cloud SQL disk more than ${alerts.storagePercent}% full`, alerts.storagePercent, WINDOW);
+}
+
+/** A Cloud SQL utilization metric (a 0-1 fraction) above `percent` for `duration`. */
+function cloudSqlAbove(databaseId: pulumi.Input<string>, metric: string, displayName: string, percent: number, duration: string): Condition {
     return {
-        displayName: `Cloud SQL disk more than ${alerts.storagePercent}% full`,
+        displayName,
         conditionThreshold: {
-            filter: filter({ "metric.type": "cloudsql.googleapis.com/database/disk/utilization", "resource.type": "cloudsql_database", "resource.label.database_id": databaseId }),
+            filter: filter({ "metric.type": `cloudsql.googleapis.com/database/${metric}`, "resource.type": "cloudsql_database", "resource.label.database_id": databaseId }),
             aggregations: [{ alignmentPeriod: WINDOW, perSeriesAligner: "ALIGN_MEAN" }],
             comparison: "COMPARISON_GT",
-            thresholdValue: alerts.storagePercent / 100,
-            duration: WINDOW,
+            thresholdValue: percent / 100,
+            duration,
             trigger: { count: 1 },
         },
     };
